@@ -1,0 +1,19 @@
+"""The `webview-toolkit` command line. Only this package prints or exits.
+
+Each command group lives in its own module and is added here.
+"""
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .registry_cmd import registry
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="webview-toolkit")
+def main() -> None:
+    """KISPG checkout in hybrid apps and Korean in-app browsers: registry, generators, service."""
+
+
+main.add_command(registry)
