@@ -7,6 +7,7 @@ listing every problem. `check_registry()` returns the problems instead, for
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,9 @@ class Registry:
 
 
 def default_registry_dir() -> Path:
-    """schemes/ shipped in the package, else the checkout's top-level schemes/."""
+    """$WEBVIEW_REGISTRY_DIR, else schemes/ shipped in the package, else the checkout's schemes/."""
+    if os.environ.get("WEBVIEW_REGISTRY_DIR"):
+        return Path(os.environ["WEBVIEW_REGISTRY_DIR"])
     packaged = Path(__file__).resolve().parent.parent / "schemes"
     if packaged.is_dir():
         return packaged

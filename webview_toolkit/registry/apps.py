@@ -63,7 +63,7 @@ class App:
 
 def parse_app(raw: Any, file: str, index: int, problems: Problems) -> App | None:
     """Turn one YAML entry into an App, or record why not and return None."""
-    label = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index}"
+    label = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index + 1}"
     entry = EntryReader(raw, f"{file}: app {label!r}", problems, APP_FIELDS)
     app_id = entry.string("id")
     category = entry.string("category")
