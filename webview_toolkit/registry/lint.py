@@ -5,6 +5,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._fields import Problems
+from .browsers import lint_recognition
 
 if TYPE_CHECKING:
     from . import Registry
@@ -71,6 +72,7 @@ def _lint_apps(registry: "Registry", problems: Problems) -> None:
 
 
 def _lint_browsers(registry: "Registry", problems: Problems) -> None:
+    lint_recognition(registry, problems)
     ids: dict[str, str] = {}
     for browser in registry.browsers:
         where = f"{browser.file}: browser {browser.id!r}"
