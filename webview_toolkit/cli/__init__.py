@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from .registry_cmd import registry
+from .sandbox_cmd import sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +18,4 @@ def main() -> None:
 
 
 main.add_command(registry)
+main.add_command(sandbox)

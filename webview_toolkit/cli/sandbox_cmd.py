@@ -1,0 +1,27 @@
+"""`webview-toolkit sandbox`: serve the KISPG sandbox at the root of a local server."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..kispg.sandbox import create_sandbox_app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for phones on the LAN).")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+def sandbox(host: str, port: int) -> None:
+    """Serve a KISPG simulator (/v2/auth, /v2/payment, /v2/cancel, /v2/order, /_calls, /_faults).
+
+    The merchant comes from KISPG_MID and KISPG_MERCHANT_KEY; without both, a
+    sandbox merchant is generated and only its MID is printed.
+    """
+    config = {name: os.environ[name] for name in ("KISPG_MID", "KISPG_MERCHANT_KEY") if os.environ.get(name)}
+    generated = len(config) < 2
+    if generated:
+        config = {}
+    app = create_sandbox_app(config)
+    origin = "generated sandbox merchant" if generated else "from KISPG_MID / KISPG_MERCHANT_KEY"
+    click.echo(f"KISPG sandbox on http://{host}:{port}/  MID {app.config['KISPG_MID']} ({origin}; key not shown)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)

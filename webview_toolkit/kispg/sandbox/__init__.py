@@ -1,0 +1,72 @@
+"""A faithful KISPG simulator as a Flask blueprint: the pay window and the three JSON endpoints.
+
+Mount it with `app.register_blueprint(create_sandbox_blueprint(), url_prefix="/sandbox/kispg")`;
+`create_sandbox_app()` serves it at the root for `webview-toolkit sandbox`. It knows one
+merchant, from the config keys KISPG_MID and KISPG_MERCHANT_KEY (generated when absent).
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Blueprint, Flask
+from flask.blueprints import BlueprintSetupState
+from jinja2 import StrictUndefined
+
+from ...registry import Registry
+from . import admin, api, window
+from .state import EXTENSION, SandboxState
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def generate_merchant() -> tuple[str, str]:
+    """A fresh sandbox merchant: a 10-character MID and an 88-character key like KISPG's."""
+    return f"sbx{secrets.randbelow(10**6):06d}m", base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+
+
+def init_sandbox(app: Flask, registry: Registry | None = None) -> SandboxState:
+    """Give the app a sandbox state (once) and a merchant when its config has none."""
+    if not (app.config.get("KISPG_MID") and app.config.get("KISPG_MERCHANT_KEY")):
+        app.config["KISPG_MID"], app.config["KISPG_MERCHANT_KEY"] = generate_merchant()
+    if EXTENSION not in app.extensions:
+        sandbox = SandboxState(registry_override=registry)
+        if app.config.get("KISPG_SANDBOX_CLOCK"):
+            sandbox.clock = app.config["KISPG_SANDBOX_CLOCK"]
+        app.extensions[EXTENSION] = sandbox
+    return app.extensions[EXTENSION]
+
+
+def create_sandbox_blueprint(registry: Registry | None = None) -> Blueprint:
+    """The sandbox blueprint; registry overrides load_registry() (tests pass a small one)."""
+    bp = Blueprint("kispg_sandbox", __name__, template_folder=str(TEMPLATES))
+    bp.add_url_rule("/v2/auth", view_func=window.auth, methods=["POST"])
+    bp.add_url_rule("/v2/auth/choose", view_func=window.choose, methods=["POST"])
+    bp.add_url_rule("/v2/auth/finish", view_func=window.finish, methods=["POST"])
+    bp.add_url_rule("/v2/payment", view_func=api.payment, methods=["POST"])
+    bp.add_url_rule("/v2/cancel", view_func=api.cancel, methods=["POST"])
+    bp.add_url_rule("/v2/order", view_func=api.order, methods=["POST"])
+    bp.add_url_rule("/_calls", view_func=admin.calls, methods=["GET"])
+    bp.add_url_rule("/_faults", view_func=admin.list_faults, methods=["GET"])
+    bp.add_url_rule("/_faults", view_func=admin.add_fault, methods=["POST"])
+    bp.add_url_rule("/_faults", view_func=admin.clear_faults, methods=["DELETE"])
+
+    def setup(state: BlueprintSetupState) -> None:
+        init_sandbox(state.app, registry)
+
+    bp.record_once(setup)
+    return bp
+
+
+def create_sandbox_app(config: Mapping[str, Any] | None = None, registry: Registry | None = None) -> Flask:
+    """A standalone app serving the sandbox at the root."""
+    app = Flask(__name__)
+    app.jinja_env.undefined = StrictUndefined
+    app.config.update(config or {})
+    app.register_blueprint(create_sandbox_blueprint(registry))
+    return app
+
+
+__all__ = ["create_sandbox_app", "create_sandbox_blueprint", "generate_merchant", "init_sandbox"]

@@ -1,0 +1,173 @@
+"""POST /v2/payment, /v2/cancel and /v2/order: JSON in, JSON out, refusals as KISPG-style codes."""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any, Callable
+
+from flask import Response, jsonify, request
+
+from .. import codes
+from ..testing import FAULT_HEADER
+from .common import Refusal, check_fields, check_signed, state
+from .state import AuthRecord, CancelRow, Payment
+
+APP_DTM = "%Y%m%d%H%M%S"
+
+
+def payment() -> Response:
+    """Approve an authenticated tid once, for exactly the authenticated amount."""
+    return _endpoint("payment", "approval_request", "goodsAmt", _approve)
+
+
+def cancel() -> Response:
+    """Cancel all or part of an approved payment, keeping the remaining balance."""
+    return _endpoint("cancel", "cancel_request", "canAmt", _cancel)
+
+
+def order() -> Response:
+    """Report a payment by tid (preferred) or ordNo, with trxStatus and cancelData."""
+    return _endpoint("order", "inquiry_request", "goodsAmt", _inquire)
+
+
+def _endpoint(name: str, spec: str, amount_field: str, handle: Callable[[dict[str, str]], dict[str, Any]]) -> Response:
+    sandbox = state()
+    if not request.is_json:
+        sandbox.record_call(name, None, None, None, 415)
+        return Response("Content-Type must be application/json", status=415, mimetype="text/plain")
+    body = request.get_json(silent=True)
+    fields = body if isinstance(body, dict) else {}
+    tid, ord_no = _text(fields.get("tid")), _text(fields.get("ordNo"))
+    fault = sandbox.take_fault(name)
+    if fault is not None and fault.mode != "commit_then_timeout":
+        sandbox.record_call(name, tid, ord_no, None, 500 if fault.mode == "error500" else 200)
+        return _faulty(fault.mode, fault.delay)
+    try:
+        if not isinstance(body, dict):
+            raise Refusal(codes.INVALID_FIELD, "요청 본문이 JSON 객체가 아닙니다.")
+        checked = check_fields(spec, fields, _text(fields.get("charset")) or "UTF-8")
+        check_signed(checked, amount_field)
+        with sandbox.lock:
+            answer = handle(checked)
+    except Refusal as refusal:
+        answer = {"resultCd": refusal.result_cd, "resultMsg": refusal.result_msg}
+    sandbox.record_call(name, tid, ord_no, answer["resultCd"], 200)
+    if fault is not None:
+        return _faulty("timeout", fault.delay)
+    return jsonify(answer)
+
+
+def _faulty(mode: str, delay: float) -> Response:
+    if mode == "error500":
+        return Response("<html><body>500 Internal Server Error</body></html>", status=500, mimetype="text/html")
+    if mode == "garbled":
+        return Response('{"resultCd":"00', status=200, mimetype="application/json")
+    # Over a socket the client's read timeout fires during the delay; in-process the header says so.
+    state().sleep(delay)
+    return Response("", status=504, headers={FAULT_HEADER: "timeout"})
+
+
+def _approve(fields: dict[str, str]) -> dict[str, Any]:
+    sandbox = state()
+    auth = sandbox.auths.get(fields["tid"])
+    if auth is None:
+        raise Refusal(codes.UNKNOWN_TRANSACTION)
+    if fields["tid"] in sandbox.payments or sandbox.payment_by_ord_no(auth.ord_no) is not None:
+        raise Refusal(codes.DUPLICATE_ORDER)
+    if int(fields["goodsAmt"]) != auth.amt:
+        raise Refusal(codes.AMOUNT_MISMATCH)
+    now = sandbox.now()
+    vacnt = auth.pay_method == "vacnt"
+    paid = Payment(auth=auth, result_cd=codes.SANDBOX_APPROVAL_CD.get(auth.pay_method, "3001"),
+                   app_dtm=now.strftime(APP_DTM), app_no=f"{secrets.randbelow(10**8):08d}",
+                   vacnt_no=f"5620{secrets.randbelow(10**10):010d}" if vacnt else "",
+                   lmt_day=(now + timedelta(days=3)).strftime("%Y%m%d") if vacnt else "")
+    sandbox.payments[auth.tid] = paid
+    return _payment_fields(paid, paid.result_cd)
+
+
+def _cancel(fields: dict[str, str]) -> dict[str, Any]:
+    sandbox = state()
+    paid = sandbox.payments.get(fields["tid"])
+    if paid is None:
+        raise Refusal(codes.UNKNOWN_TRANSACTION)
+    if fields["payMethod"].lower() != paid.auth.pay_method:
+        raise Refusal(codes.INVALID_FIELD, "입력값 형식 오류입니다.(payMethod)")
+    amount, partial = int(fields["canAmt"]), fields["partCanFlg"]
+    if partial not in ("0", "1") or amount == 0:
+        raise Refusal(codes.INVALID_FIELD, f"입력값 형식 오류입니다.({'partCanFlg' if amount else 'canAmt'})")
+    key = (fields["ediDate"], fields["canAmt"], partial)
+    if key in paid.cancel_keys:
+        raise Refusal(codes.DUPLICATE_CANCEL)
+    if paid.remaining == 0:
+        raise Refusal(codes.ALREADY_CANCELLED)
+    if amount > paid.remaining:
+        raise Refusal(codes.CANCEL_OVER_BALANCE)
+    if partial == "0" and amount != paid.remaining:
+        raise Refusal(codes.AMOUNT_MISMATCH)
+    refund = [fields.get(n) for n in ("refundBankCd", "refundAccnt", "refundNm")]
+    if any(refund) and not all(refund):
+        missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
+        raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(missing))
+    result_cd = codes.REFUNDED if paid.auth.pay_method == "vacnt" and any(refund) else codes.CANCELLED
+    row = CancelRow(tid=sandbox.new_tid(paid.auth.tid[:10], paid.auth.pay_method, codes.TID_KIND_CANCEL),
+                    cc_dtm=sandbox.now().strftime(APP_DTM), cc_amt=amount, remain_amt=paid.remaining - amount)
+    sandbox.payments[paid.auth.tid] = replace(paid, cancels=paid.cancels + (row,),
+                                              cancel_keys=paid.cancel_keys | {key})
+    return {"resultCd": result_cd, "resultMsg": codes.MESSAGES[result_cd], "payMethod": paid.auth.pay_method,
+            "tid": paid.auth.tid, "appDtm": paid.app_dtm, "appNo": paid.app_no, "ordNo": paid.auth.ord_no,
+            "amt": str(amount), "cancelYN": "Y", "mbsReserved": fields.get("mbsReserved", "")}
+
+
+def _inquire(fields: dict[str, str]) -> dict[str, Any]:
+    sandbox = state()
+    if fields.get("tid"):
+        paid = sandbox.payments.get(fields["tid"])
+    else:
+        paid = sandbox.payment_by_ord_no(fields["ordNo"])
+    if paid is None:
+        raise Refusal(codes.UNKNOWN_TRANSACTION)
+    if int(fields["goodsAmt"]) != paid.auth.amt:
+        raise Refusal(codes.AMOUNT_MISMATCH)
+    answer = _payment_fields(paid, codes.INQUIRY_FOUND)
+    for name in ("nointFlg", "easyPayNm"):
+        answer.pop(name)
+    if paid.remaining == 0:
+        status = codes.TRX_CANCELLED
+    elif paid.auth.pay_method == "vacnt" and not paid.cancels:
+        status = codes.TRX_AWAITING_DEPOSIT
+    else:
+        status = codes.TRX_APPROVED
+    rows = [{"tid": r.tid, "ccDtm": r.cc_dtm, "ccAmt": r.cc_amt, "remainAmt": r.remain_amt} for r in paid.cancels]
+    answer.update(trxStatus=status, cancelYN="Y" if paid.remaining == 0 else "N",
+                  cancelData=json.dumps(rows, separators=(",", ":")) if rows else "")
+    return answer
+
+
+def _payment_fields(paid: Payment, result_cd: str) -> dict[str, Any]:
+    auth: AuthRecord = paid.auth
+    registry = state().registry()
+    tables = registry.codes if registry is not None else None
+    is_card = auth.pay_method == "card"
+    card_name = tables.name("card_company", auth.card_code) if tables and auth.card_code else None
+    easy_name = tables.name("easypay", auth.easypay_code) if tables and auth.easypay_code else None
+    bank_name = "국민" if not is_card else ""
+    return {
+        "resultCd": result_cd, "resultMsg": codes.MESSAGES.get(result_cd, ""), "payMethod": auth.pay_method,
+        "tid": auth.tid, "appDtm": paid.app_dtm, "appNo": paid.app_no, "ordNo": auth.ord_no,
+        "goodsName": auth.goods_nm, "amt": str(auth.amt), "ordNm": auth.ord_nm,
+        "fnNm": (card_name or "") if is_card else bank_name, "cancelYN": "N",
+        "appCardCd": auth.card_code if is_card else "", "acqCardCd": auth.card_code if is_card else "",
+        "quota": "00" if is_card else "", "nointFlg": "0", "usePointAmt": "0",
+        "cardType": "0" if is_card else "", "authType": "02" if is_card else "",
+        "cashCrctFlg": "0", "vacntNo": paid.vacnt_no, "lmtDay": paid.lmt_day, "socHpNo": "",
+        "cardNo": "53692100****1234" if is_card else "", "mbsReserved": auth.mbs_reserved,
+        "crctType": "0", "crctNo": "", "easyPayCd": auth.easypay_code, "easyPayNm": easy_name or "",
+        "discountType": "00", "discountAmt": "0", "mbsFeeType": "00", "mbsFeeAmt": "0",
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

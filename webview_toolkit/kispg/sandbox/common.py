@@ -1,0 +1,83 @@
+"""What every sandbox view shares: the state, the merchant, form decoding and the signed-request checks."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+from urllib.parse import parse_qsl
+
+from flask import current_app, request
+
+from .. import codes
+from ..errors import FieldError, MalformedSignature, MissingFieldError, SignatureMismatch, StaleSignature
+from ..signing import check_edi_date, check_signature, parse_edi_date
+from ..specs import codec_for, validate
+from .state import EXTENSION, SandboxState
+
+
+class Refusal(Exception):
+    """The sandbox refuses a request with a KISPG-style result code."""
+
+    def __init__(self, result_cd: str, result_msg: str | None = None, status: int = 200):
+        super().__init__(result_cd)
+        self.result_cd = result_cd
+        self.result_msg = result_msg or codes.MESSAGES.get(result_cd, "")
+        self.status = status
+
+
+def state() -> SandboxState:
+    """The sandbox state of the current app."""
+    return current_app.extensions[EXTENSION]
+
+
+def merchant() -> tuple[str, str]:
+    """(mid, merchant key) the sandbox knows, from the app config."""
+    return current_app.config["KISPG_MID"], current_app.config["KISPG_MERCHANT_KEY"]
+
+
+def decode_form() -> tuple[dict[str, str], str]:
+    """The posted form decoded with its own charset/charSet field (UTF-8 when absent), and that charset."""
+    text = request.get_data(cache=True).decode("latin-1")
+    probe = dict(parse_qsl(text, keep_blank_values=True, encoding="latin-1"))
+    charset = (probe.get("charset") or probe.get("charSet") or "UTF-8").upper()
+    try:
+        codec = codec_for(charset)
+    except ValueError:
+        raise Refusal(codes.INVALID_FIELD, "지원하지 않는 인코딩입니다.(charset)", 400) from None
+    try:
+        fields = dict(parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict"))
+    except UnicodeDecodeError:
+        raise Refusal(codes.INVALID_FIELD, f"{charset}로 해석할 수 없는 값이 있습니다.", 400) from None
+    if "charSet" in fields:
+        fields.setdefault("charset", fields.pop("charSet"))
+    return fields, charset
+
+
+def check_fields(spec: str, fields: Mapping[str, Any], charset: str = "UTF-8",
+                 extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Validate against a table, refusing like KISPG: a missing field is named in the message."""
+    try:
+        return validate(spec, fields, charset, extra)
+    except MissingFieldError as exc:
+        raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(exc.field)) from None
+    except FieldError as exc:
+        raise Refusal(codes.INVALID_FIELD, f"입력값 형식 오류입니다.({exc.field})") from None
+    except ValueError:
+        raise Refusal(codes.INVALID_FIELD, "지원하지 않는 인코딩입니다.(charset)") from None
+
+
+def check_signed(fields: Mapping[str, str], amount_field: str) -> None:
+    """Refuse an unknown mid (S103), a bad ediDate (S102) or a hash mismatch (A211)."""
+    mid, key = merchant()
+    if fields.get("mid") != mid:
+        raise Refusal(codes.UNKNOWN_MERCHANT)
+    try:
+        parse_edi_date(fields["ediDate"])
+    except MalformedSignature:
+        raise Refusal(codes.STALE_EDI_DATE) from None
+    try:
+        check_signature(fields["encData"], mid, fields["ediDate"], fields[amount_field], key)
+    except (MalformedSignature, SignatureMismatch):
+        raise Refusal(codes.HASH_MISMATCH) from None
+    try:
+        check_edi_date(fields["ediDate"], state().now())
+    except StaleSignature:
+        raise Refusal(codes.STALE_EDI_DATE) from None

@@ -1,0 +1,187 @@
+"""The sandbox's memory: open pay windows, authenticated and approved payments, calls and faults.
+
+One SandboxState lives in `app.extensions["kispg_sandbox"]`. Views hold `state.lock`
+around every read-check-write, so two approvals of one tid cannot both pass.
+Records are frozen; an update replaces the record.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from ...registry import Registry, RegistryError, load_registry
+from ..codes import TID_METHOD
+from ..signing import KST
+
+EXTENSION = "kispg_sandbox"
+WINDOW_TTL = timedelta(minutes=30)
+FAULT_ENDPOINTS = ("payment", "cancel", "order")
+FAULT_MODES = ("error500", "garbled", "timeout", "commit_then_timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWindow:
+    """An auth request waiting for the shopper's choice in the pay window."""
+
+    fields: Mapping[str, str]
+    charset: str
+    opened: datetime
+    method: str = ""
+    card_code: str = ""
+    easypay_code: str = ""
+    app_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRecord:
+    """A successful authentication: what /v2/payment will be checked against."""
+
+    tid: str
+    ord_no: str
+    amt: int
+    pay_method: str
+    card_code: str
+    easypay_code: str
+    goods_nm: str
+    ord_nm: str
+    mbs_reserved: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRow:
+    """One cancel of a payment, as cancelData reports it."""
+
+    tid: str
+    cc_dtm: str
+    cc_amt: int
+    remain_amt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """An approved payment and its cancels; `cancel_keys` spots a resent cancel request."""
+
+    auth: AuthRecord
+    result_cd: str
+    app_dtm: str
+    app_no: str
+    vacnt_no: str = ""
+    lmt_day: str = ""
+    cancels: tuple[CancelRow, ...] = ()
+    cancel_keys: frozenset[tuple[str, ...]] = frozenset()
+
+    @property
+    def remaining(self) -> int:
+        """What can still be cancelled."""
+        return self.cancels[-1].remain_amt if self.cancels else self.auth.amt
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One API call the sandbox received, as GET /_calls lists it."""
+
+    endpoint: str
+    tid: str | None
+    ord_no: str | None
+    result_cd: str | None
+    status: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (the key is never part of a call)."""
+        return {"endpoint": self.endpoint, "tid": self.tid, "ordNo": self.ord_no,
+                "resultCd": self.result_cd, "status": self.status}
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """An injected failure for the next `count` calls to one endpoint."""
+
+    endpoint: str
+    mode: str
+    count: int = 1
+    delay: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"endpoint": self.endpoint, "mode": self.mode, "count": self.count, "delay": self.delay}
+
+
+@dataclass
+class SandboxState:
+    """Everything the sandbox remembers; guarded by `lock`. Clock and sleep are injectable for tests."""
+
+    registry_override: Registry | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(KST))
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    windows: dict[str, PendingWindow] = field(default_factory=dict)
+    auths: dict[str, AuthRecord] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        """The current time in KST, from the injected clock."""
+        return self.clock().astimezone(KST)
+
+    def registry(self) -> Registry | None:
+        """The app registry, or None while schemes/ does not validate."""
+        if self.registry_override is not None:
+            return self.registry_override
+        try:
+            return load_registry()
+        except RegistryError:
+            return None
+
+    def open_window(self, window: PendingWindow) -> str:
+        """Keep a pay window under a fresh random token; forget windows older than WINDOW_TTL."""
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            for old in [t for t, w in self.windows.items() if window.opened - w.opened > WINDOW_TTL]:
+                del self.windows[old]
+            self.windows[token] = window
+        return token
+
+    def new_tid(self, mid: str, method: str, kind: str) -> str:
+        """A 30-character tid: mid + method + kind + yyMMddHHmmss + 4 digits, unique here."""
+        stamp = self.now().strftime("%y%m%d%H%M%S")
+        with self.lock:
+            while True:
+                tid = f"{mid}{TID_METHOD.get(method, '01')}{kind}{stamp}{secrets.randbelow(10**4):04d}"
+                taken = tid in self.auths or any(
+                    row.tid == tid for p in self.payments.values() for row in p.cancels)
+                if not taken:
+                    return tid
+
+    def payment_by_ord_no(self, ord_no: str) -> Payment | None:
+        """The latest approved payment of an order number."""
+        with self.lock:
+            found = [p for p in self.payments.values() if p.auth.ord_no == ord_no]
+        return found[-1] if found else None
+
+    def record_call(self, endpoint: str, tid: str | None, ord_no: str | None,
+                    result_cd: str | None, status: int) -> None:
+        """Remember one API call for GET /_calls."""
+        with self.lock:
+            self.calls.append(Call(endpoint, tid, ord_no, result_cd, status))
+
+    def add_fault(self, fault: Fault) -> None:
+        """Arm a fault for the next calls to its endpoint."""
+        with self.lock:
+            self.faults.append(fault)
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        """The first armed fault for endpoint, counting one use of it."""
+        with self.lock:
+            for index, fault in enumerate(self.faults):
+                if fault.endpoint == endpoint:
+                    if fault.count <= 1:
+                        del self.faults[index]
+                    else:
+                        self.faults[index] = Fault(fault.endpoint, fault.mode, fault.count - 1, fault.delay)
+                    return fault
+        return None

@@ -1,0 +1,96 @@
+"""Test helpers: a requests session that routes a base URL into a WSGI app in-process, and a result-form parser.
+
+    session = wsgi_session(app, "http://kispg.test")
+    client = KispgClient("http://kispg.test", mid, key, session=session)
+
+The sandbox marks a simulated timeout with the FAULT_HEADER header; the adapter turns it
+into requests.ReadTimeout, so timeouts are tested without sleeping.
+"""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+FAULT_HEADER = "X-Sandbox-Fault"
+
+
+class WSGIAdapter(BaseAdapter):
+    """A transport adapter that hands each request to a WSGI app instead of a socket."""
+
+    def __init__(self, app: Callable[..., Any]):
+        super().__init__()
+        self.app = app
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        """Run the request through the app and wrap its answer as a requests.Response."""
+        parts = urlsplit(request.url)
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+        builder = EnvironBuilder(path=parts.path or "/", base_url=f"{parts.scheme}://{parts.netloc}",
+                                 query_string=parts.query, method=request.method,
+                                 headers=dict(request.headers), data=body or b"")
+        try:
+            app_iter, status, headers = run_wsgi_app(self.app, builder.get_environ())
+            content = b"".join(app_iter)
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+        finally:
+            builder.close()
+        if headers.get(FAULT_HEADER) == "timeout":
+            raise requests.ReadTimeout(f"simulated read timeout for {request.url}", request=request)
+        response = requests.Response()
+        response.status_code = int(status.split(" ", 1)[0])
+        response.reason = status.split(" ", 1)[1] if " " in status else ""
+        response.headers = CaseInsensitiveDict(headers.items())
+        response.encoding = get_encoding_from_headers(response.headers)
+        response._content = content
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def wsgi_session(app: Callable[..., Any], base_url: str,
+                 session: requests.Session | None = None) -> requests.Session:
+    """A session (new, or the given one) whose requests under base_url go to app in-process."""
+    session = session if session is not None else requests.Session()
+    parts = urlsplit(base_url)
+    session.mount(f"{parts.scheme}://{parts.netloc}/", WSGIAdapter(app))
+    return session
+
+
+class _ResultFormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form" and values.get("id") == "kispg-result":
+            self.action, self._inside = values.get("action", ""), True
+        elif tag == "input" and self._inside and values.get("type") == "hidden":
+            self.fields[values.get("name", "")] = values.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+
+
+def parse_result_form(html: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the sandbox's auto-posting result form (ValueError if absent)."""
+    parser = _ResultFormParser()
+    parser.feed(html)
+    if parser.action is None:
+        raise ValueError("no result form (id=kispg-result) in the page")
+    return parser.action, parser.fields
