@@ -1,0 +1,89 @@
+"""Tests for the checkout page: the signed `_self` auth form, chosen from the user agent."""
+import hashlib
+
+import pytest
+
+from .conftest import MERCHANT_KEY, MID, PUBLIC, UA, FormParser, checkout_form, create_order
+
+CASES = [
+    # ua, model, channel, mbsReserved, own-app fields
+    ("kakaotalk_ios", "MOB", "0002", "app_scheme=kakaotalk://", False),
+    ("naver_ios", "MOB", "0002", "app_scheme=naversearchapp://", False),
+    ("kakaotalk_android", "MOB", "0002", None, False),
+    ("safari_ios", "MOB", "0002", None, False),
+    ("chrome_android", "MOB", "0002", None, False),
+    ("desktop_chrome", "WEB", "0001", None, False),
+    ("own_app", "MOB", "0002", None, True),
+]
+
+
+@pytest.mark.parametrize("ua, model, channel, reserved, own", CASES, ids=[c[0] for c in CASES])
+def test_form_fields_follow_the_user_agent(client, ua, model, channel, reserved, own):
+    ord_no = create_order(client)
+    form = checkout_form(client, ord_no, UA[ua])
+    fields = form.fields
+    assert form.target == "_self"
+    assert form.action == "/sandbox/kispg/v2/auth"
+    assert (fields["model"], fields["channel"]) == (model, channel)
+    assert fields.get("mbsReserved") == reserved
+    if own:
+        assert (fields["appSchemeFlg"], fields["resultScheme"], fields["cancelScheme"]) == ("1", "myshop://", "myshop://")
+    else:
+        assert "appSchemeFlg" not in fields and "resultScheme" not in fields
+
+
+def test_form_is_signed_and_complete(client):
+    ord_no = create_order(client, ordEmail="buyer@example.com", payMethod="card")
+    fields = checkout_form(client, ord_no, UA["safari_ios"]).fields
+    expected = hashlib.sha256(f"{MID}{fields['ediDate']}39000{MERCHANT_KEY}".encode()).hexdigest()
+    assert fields["encData"] == expected
+    assert fields["mid"] == MID and fields["ordNo"] == ord_no and fields["goodsAmt"] == "39000"
+    assert fields["payMethod"] == "CARD" and fields["ordEmail"] == "buyer@example.com"
+    assert fields["returnUrl"] == f"{PUBLIC}/kispg/return?ordNo={ord_no}"
+    assert fields["charset"] == "UTF-8" and fields["payReqType"] == "1" and fields["currencyType"] == "KRW"
+    assert len(fields["ediDate"]) == 14 and fields["ediDate"].isdigit()
+
+
+def test_page_auto_submits_in_the_same_tab(client):
+    ord_no = create_order(client)
+    html = client.get(f"/checkout/{ord_no}", headers={"User-Agent": UA["kakaotalk_ios"]}).get_data(as_text=True)
+    assert 'form.submit()' in html
+    assert "window.open" not in html and "<iframe" not in html
+    assert 'type="submit"' in html, "a visible button is the fallback"
+
+
+def test_bots_get_no_auto_submit(client):
+    ord_no = create_order(client)
+    html = client.get(f"/checkout/{ord_no}", headers={"User-Agent": "facebookexternalhit/1.1"}).get_data(as_text=True)
+    assert 'form.submit()' not in html
+
+
+def test_merchant_key_is_not_in_the_page(client):
+    ord_no = create_order(client)
+    for ua in UA.values():
+        html = client.get(f"/checkout/{ord_no}", headers={"User-Agent": ua}).get_data(as_text=True)
+        assert MERCHANT_KEY not in html
+
+
+def test_hostile_user_agent_is_escaped(client):
+    ord_no = create_order(client)
+    ua = UA["safari_ios"] + ' "><script>alert(1)</script>'
+    html = client.get(f"/checkout/{ord_no}", headers={"User-Agent": ua}).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_goods_name_is_escaped(client):
+    ord_no = create_order(client, goodsNm='<img src=x onerror=alert(1)>"')
+    html = client.get(f"/checkout/{ord_no}").get_data(as_text=True)
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_unknown_order_is_404(client):
+    assert client.get("/checkout/nope").status_code == 404
+
+
+def test_checkout_of_a_paid_order_goes_to_its_result(client):
+    from .conftest import pay
+    ord_no = pay(client)
+    response = client.get(f"/checkout/{ord_no}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/orders/{ord_no}"

@@ -1,0 +1,79 @@
+"""`webview-toolkit serve` and `reconcile`: run the merchant service, resolve stuck orders."""
+from __future__ import annotations
+
+import socket
+
+import click
+
+from ..config import ConfigError
+
+
+def lan_address() -> str | None:
+    """This machine's LAN address, as the default route sees it (a UDP connect sends no packet)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere real
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+def make_app(overrides: dict | None = None):
+    """The service app, or a one-line error naming the bad setting."""
+    from ..web import create_app
+    try:
+        return create_app(overrides)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}")
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: reachable from a phone on the LAN).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Run the merchant service (SQLite and the built-in KISPG sandbox unless configured)."""
+    import os
+    from .. import qr
+
+    overrides = {}
+    lan = lan_address()
+    local = f"http://127.0.0.1:{port}"
+    if os.environ.get("KISPG_ENV", "sandbox") == "sandbox" and not os.environ.get("KISPG_BASE_URL"):
+        # The approval call goes to this same process's sandbox, over loopback.
+        overrides["KISPG_BASE_URL"] = f"{local}/sandbox/kispg"
+    if lan and host in ("0.0.0.0", "::"):
+        overrides["WEBVIEW_LAN_URL"] = f"http://{lan}:{port}"
+    app = make_app(overrides)
+    base = app.config.get("WEBVIEW_PUBLIC_URL") or overrides.get("WEBVIEW_LAN_URL") or local
+    click.echo(f"webview-toolkit service ({app.config['KISPG_ENV']}, MID {app.config['KISPG_MID']})")
+    click.echo(f"  local:        {local}/device-test")
+    click.echo(f"  phone:        {base}/device-test")
+    click.echo(f"  API:          POST {local}/api/orders")
+    click.echo(f"  database:     {_safe_url(app.config['WEBVIEW_DATABASE_URL'])}")
+    click.echo("Scan with a phone on the same network to open /device-test:")
+    click.echo(qr.terminal(f"{base}/device-test"))
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.command()
+def reconcile() -> None:
+    """Resolve every order stuck in approving, unknown or cancelling by asking KISPG."""
+    app = make_app()
+    with app.app_context():
+        payments = app.extensions["webview_toolkit"].payments
+        orders = payments.reconcile_all()
+    for order in orders:
+        click.echo(f"{order.ord_no}  {order.status}")
+    still = sum(order.status in ("approving", "unknown", "cancelling") for order in orders)
+    click.echo(f"{len(orders)} orders looked at, {still} still unresolved")
+    if still:
+        raise SystemExit(1)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,207 @@
+"""Order persistence on any SQLAlchemy URL (SQLite by default, PostgreSQL for several workers).
+
+State changes are conditional UPDATEs (`... WHERE status IN (...)`): the database,
+not a process lock, decides which request may approve or cancel an order.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import (
+    Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
+)
+from sqlalchemy.engine import Engine
+
+STATUSES = (
+    "created", "authenticated", "approving", "paid", "failed",
+    "unknown",  # the approval was sent but its outcome is not known: resolve by inquiry
+    "cancelling", "partially_cancelled", "cancelled",
+)
+
+metadata = MetaData()
+
+orders = Table(
+    "orders", metadata,
+    Column("ord_no", String(40), primary_key=True),
+    Column("status", String(24), nullable=False, index=True),
+    Column("goods_nm", String(200), nullable=False),
+    Column("goods_amt", Integer, nullable=False),
+    Column("ord_nm", String(60), nullable=False),
+    Column("ord_tel", String(20), nullable=False),
+    Column("ord_email", String(120)),
+    Column("pay_method", String(10)),
+    Column("mbs_usr_id", String(40)),
+    Column("user_ip", String(40)),
+    Column("tid", String(30)),
+    Column("result_cd", String(8)),
+    Column("result_msg", String(200)),
+    Column("pay_method_result", String(10)),
+    Column("app_no", String(20)),
+    Column("app_dtm", String(14)),
+    Column("card_code", String(4)),
+    Column("fn_nm", String(40)),
+    Column("easy_pay_cd", String(4)),
+    Column("cancelled_amt", Integer, nullable=False, default=0),
+    Column("status_before_cancel", String(24)),
+    Column("pending_cancel_amt", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+events = Table(
+    "order_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ord_no", String(40), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order as stored."""
+
+    ord_no: str
+    status: str
+    goods_nm: str
+    goods_amt: int
+    ord_nm: str
+    ord_tel: str
+    ord_email: str | None
+    pay_method: str | None
+    mbs_usr_id: str | None
+    user_ip: str | None
+    tid: str | None
+    result_cd: str | None
+    result_msg: str | None
+    pay_method_result: str | None
+    app_no: str | None
+    app_dtm: str | None
+    card_code: str | None
+    fn_nm: str | None
+    easy_pay_cd: str | None
+    cancelled_amt: int
+    status_before_cancel: str | None
+    pending_cancel_amt: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def remaining_amt(self) -> int:
+        """What is still charged: the amount less everything cancelled."""
+        return self.goods_amt - self.cancelled_amt
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of `GET /api/orders/<ordNo>`."""
+        return {
+            "ordNo": self.ord_no, "status": self.status, "goodsNm": self.goods_nm,
+            "goodsAmt": self.goods_amt, "cancelledAmt": self.cancelled_amt,
+            "remainingAmt": self.remaining_amt, "payMethod": self.pay_method_result or self.pay_method,
+            "tid": self.tid, "resultCd": self.result_cd, "resultMsg": self.result_msg,
+            "appNo": self.app_no, "appDtm": self.app_dtm, "cardCode": self.card_code, "fnNm": self.fn_nm,
+            "easyPayCd": self.easy_pay_cd,
+            "createdAt": self.created_at.isoformat(), "updatedAt": self.updated_at.isoformat(),
+        }
+
+
+ORDER_COLUMNS = tuple(f.name for f in fields(Order))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_ord_no() -> str:
+    """A unique order number: UTC time and 64 random bits (30 bytes, under KISPG's 40)."""
+    return _now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(8)
+
+
+class OrderStore:
+    """Orders and their event log in one database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("sqlite"):
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        metadata.create_all(self.engine)
+
+    def create(self, **values: Any) -> Order:
+        """Insert a new order in `created`."""
+        now = _now()
+        row = {"status": "created", "cancelled_amt": 0, "created_at": now, "updated_at": now, **values}
+        with self.engine.begin() as conn:
+            conn.execute(insert(orders).values(**row))
+            conn.execute(insert(events).values(ord_no=row["ord_no"], at=now, kind="created", detail="{}"))
+        return self.get(row["ord_no"])
+
+    def get(self, ord_no: str) -> Order | None:
+        """The order, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(orders).where(orders.c.ord_no == ord_no)).mappings().first()
+        return Order(**{name: row[name] for name in ORDER_COLUMNS}) if row else None
+
+    def transition(self, ord_no: str, from_statuses: Iterable[str], to_status: str, *,
+                   event_kind: str, detail: dict | None = None, require_tid: str | None = None,
+                   **values: Any) -> bool:
+        """Move the order to `to_status` only if it is in one of `from_statuses` (and has
+        `require_tid`, when given); True if this call made the change."""
+        now = _now()
+        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(tuple(from_statuses))]
+        if require_tid is not None:
+            conditions.append(orders.c.tid == require_tid)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(orders).where(*conditions).values(status=to_status, updated_at=now, **values))
+            if result.rowcount != 1:
+                return False
+            conn.execute(insert(events).values(
+                ord_no=ord_no, at=now, kind=event_kind,
+                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            ))
+        return True
+
+    def log(self, ord_no: str, kind: str, detail: dict | None = None) -> None:
+        """Append an event without changing the order."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(events).values(
+                ord_no=ord_no, at=_now(), kind=kind,
+                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            ))
+
+    def events(self, ord_no: str) -> list[dict]:
+        """The order's event log, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events).where(events.c.ord_no == ord_no).order_by(events.c.id)).mappings()
+            return [{"kind": r["kind"], "at": r["at"], "detail": json.loads(r["detail"])} for r in rows]
+
+    def in_status(self, statuses: Iterable[str]) -> list[Order]:
+        """Every order in these statuses, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(orders).where(orders.c.status.in_(tuple(statuses))).order_by(orders.c.created_at)
+            ).mappings().all()
+        return [Order(**{name: row[name] for name in ORDER_COLUMNS}) for row in rows]
+
+    def count(self) -> int:
+        """How many orders there are."""
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(orders.c.ord_no)).all())
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers run beside the one writer; concurrent returnUrl posts need it.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

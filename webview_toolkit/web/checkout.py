@@ -1,0 +1,72 @@
+"""`GET /checkout/<ordNo>`: the order summary and the signed KISPG auth form, posted with `_self`."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from ..kispg import specs
+from ..kispg.client import base_url_for
+from ..kispg.errors import FieldError
+from ..kispg.signing import edi_date_now, sign
+from ..store import Order
+from ..useragent import ClientContext, classify
+from .extensions import store
+
+bp = Blueprint("checkout", __name__)
+
+
+def return_url(order: Order) -> str:
+    """The absolute returnUrl; it carries ordNo because a failed auth posts only resultCd/resultMsg."""
+    public = current_app.config.get("WEBVIEW_PUBLIC_URL")
+    path = url_for("returns.kispg_return", ordNo=order.ord_no)
+    return public.rstrip("/") + path if public else url_for("returns.kispg_return", ordNo=order.ord_no, _external=True)
+
+
+def auth_action() -> str:
+    """Where the browser posts the auth form: the built-in sandbox, or KISPG's /v2/auth."""
+    config = current_app.config
+    if config["KISPG_ENV"] == "sandbox" and not config.get("KISPG_BASE_URL"):
+        return url_for("kispg_sandbox.auth")
+    return base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL")).rstrip("/") + "/v2/auth"
+
+
+def auth_fields(order: Order, client: ClientContext) -> dict[str, str]:
+    """The auth request (§3.1.1) for this order and this browser, checked against the guide's table."""
+    config = current_app.config
+    edi_date = edi_date_now()
+    fields = {
+        "payMethod": order.pay_method or "", "trxCd": "0", "mid": config["KISPG_MID"],
+        "goodsNm": order.goods_nm, "currencyType": "KRW", "ordNo": order.ord_no,
+        "goodsAmt": str(order.goods_amt), "ordNm": order.ord_nm, "ordTel": order.ord_tel,
+        "ordEmail": order.ord_email or "", "userIp": order.user_ip or "", "mbsUsrId": order.mbs_usr_id or "",
+        # §3.1.1: MOB/0002 is the whole-page mobile pay window; WEB/0001 the PC one.
+        "model": "MOB" if client.mobile else "WEB", "channel": "0002" if client.mobile else "0001",
+        "ediDate": edi_date, "encData": sign(config["KISPG_MID"], edi_date, order.goods_amt, config["KISPG_MERCHANT_KEY"]),
+        "returnUrl": return_url(order), "charset": "UTF-8", "payReqType": "1", "mbsReserved": "",
+    }
+    app_scheme = config.get("WEBVIEW_APP_SCHEME")
+    if client.own_app and app_scheme:
+        # The merchant's own app: KISPG returns to it by its scheme after an external auth app.
+        fields.update(appSchemeFlg="1", resultScheme=app_scheme, cancelScheme=app_scheme)
+    elif client.app_scheme:
+        # §6.3: a third-party iOS browser; ISP returns to it instead of Safari.
+        fields["mbsReserved"] = f"app_scheme={client.app_scheme}"
+    return specs.validate("auth_request", fields)
+
+
+@bp.get("/checkout/<ord_no>")
+def page(ord_no: str):
+    """The checkout page; an order past `created` goes to its result page."""
+    order = store().get(ord_no)
+    if order is None:
+        abort(404)
+    if order.status != "created":
+        return redirect(url_for("results.page", ord_no=ord_no))
+    client = classify(request.headers.get("User-Agent", ""), app_token=current_app.config.get("WEBVIEW_APP_UA_TOKEN"))
+    try:
+        fields = auth_fields(order, client)
+    except FieldError as exc:
+        current_app.logger.warning("order %s cannot be sent to KISPG: %s", ord_no, exc)
+        return render_template("errors/message.html", title="결제를 시작할 수 없습니다",
+                               message=f"주문 정보가 결제 규격에 맞지 않습니다: {exc.field}"), 422
+    return render_template("checkout/page.html", order=order, fields=fields, action=auth_action(),
+                           client=client, auto_submit=not client.bot)

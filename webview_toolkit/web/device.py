@@ -1,0 +1,70 @@
+"""`/device-test` and `/qr.png|svg`: test the checkout on a real phone."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from .. import qr
+from ..registry import load_registry
+from ..store import new_ord_no
+from ..useragent import classify
+from .extensions import store
+
+bp = Blueprint("device", __name__)
+
+
+def lan_base() -> str:
+    """The base URL a phone can reach: WEBVIEW_PUBLIC_URL, the LAN URL `serve` found, or this request's."""
+    config = current_app.config
+    return (config.get("WEBVIEW_PUBLIC_URL") or config.get("WEBVIEW_LAN_URL") or request.host_url).rstrip("/")
+
+
+def launch_links(platform: str) -> list[dict]:
+    """Each registry app as a link that launches it: intent:// on Android, its scheme on iOS."""
+    links = []
+    for app in load_registry().apps:
+        if platform == "android" and app.android_package:
+            scheme = (app.android_schemes or ("https",))[0]
+            href = f"intent://launch#Intent;scheme={scheme};package={app.android_package};end"
+            if scheme == "https":
+                href = f"intent://#Intent;package={app.android_package};action=android.intent.action.MAIN;end"
+        elif platform != "android" and app.ios_schemes:
+            href = f"{app.ios_schemes[0]}://"
+        else:
+            continue
+        links.append({"id": app.id, "name": app.name_ko, "category": app.category, "href": href})
+    return links
+
+
+@bp.get("/device-test")
+def page():
+    """What this browser looks like to the server, a QR code of this page, and app launch links."""
+    ua = request.headers.get("User-Agent", "")
+    client = classify(ua, app_token=current_app.config.get("WEBVIEW_APP_UA_TOKEN"))
+    url = lan_base() + url_for("device.page")
+    return render_template("device/page.html", client=client, ua=ua, url=url,
+                           links=launch_links(client.platform))
+
+
+@bp.get("/qr.<any(png, svg):kind>")
+def qr_code(kind: str):
+    """A QR code of `?url=`, which must be a URL of this service."""
+    url = request.args.get("url", "")
+    parts = urlsplit(url)
+    own = {urlsplit(base).netloc for base in (request.host_url, lan_base()) if base}
+    if parts.scheme not in ("http", "https") or parts.netloc not in own:
+        return {"error": "url must be an http(s) URL of this service", "fields": {"url": "not this service"}}, 400
+    if kind == "png":
+        return Response(qr.png(url), mimetype="image/png")
+    return Response(qr.svg(url), mimetype="image/svg+xml")
+
+
+@bp.post("/device-test/checkout")
+def start():
+    """Create a 1,004-won test order and open its checkout (sandbox only: it charges nothing)."""
+    if current_app.config["KISPG_ENV"] != "sandbox":
+        return {"error": "test orders exist only with KISPG_ENV=sandbox"}, 403
+    order = store().create(ord_no=new_ord_no(), goods_nm="테스트 상품", goods_amt=1004, ord_nm="테스터",
+                           ord_tel="01000000000", user_ip=request.remote_addr)
+    return redirect(url_for("checkout.page", ord_no=order.ord_no), code=303)

@@ -1,0 +1,71 @@
+"""Per-app services (store, KISPG client, payment flow), kept in `app.extensions`."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from ..kispg.client import KispgClient, base_url_for
+from ..payments import Payments
+from ..store import OrderStore
+
+KEY = "webview_toolkit"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the blueprints use."""
+
+    store: OrderStore
+    client: KispgClient
+    payments: Payments
+
+
+def init_app(app: Flask) -> None:
+    """Build the services for this app and keep the merchant key out of its logs."""
+    config = app.config
+    sandbox_url = (config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/") + "/sandbox/kispg"
+    session_factory = config.get("KISPG_SESSION_FACTORY")
+    client = KispgClient(
+        base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL"), sandbox_url=sandbox_url),
+        config["KISPG_MID"], config["KISPG_MERCHANT_KEY"],
+        timeout=(config["KISPG_CONNECT_TIMEOUT"], config["KISPG_TIMEOUT"]),
+        session=session_factory(app) if session_factory else None,
+    )
+    store = OrderStore(config["WEBVIEW_DATABASE_URL"])
+    payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
+                        approving_grace=config["KISPG_TIMEOUT"] * 2 + 5)
+    app.extensions[KEY] = Services(store, client, payments)
+    redactor = KeyRedactor(config["KISPG_MERCHANT_KEY"])
+    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("webview_toolkit")):
+        logger.addFilter(redactor)
+
+
+class KeyRedactor(logging.Filter):
+    """Replace the merchant key in any log record, whatever logged it."""
+
+    def __init__(self, key: str):
+        super().__init__("redact-merchant-key")
+        self._key = key
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._key and self._key in message:
+            record.msg, record.args = message.replace(self._key, "[merchant key]"), None
+        return True
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[KEY]
+
+
+def store() -> OrderStore:
+    """The current app's order store."""
+    return services().store
+
+
+def payments() -> Payments:
+    """The current app's payment flow."""
+    return services().payments

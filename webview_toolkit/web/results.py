@@ -1,0 +1,42 @@
+"""`GET /orders/<ordNo>`: the result page in plain Korean."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+
+from ..registry import load_registry
+from ..store import Order
+from .extensions import store
+
+bp = Blueprint("results", __name__)
+
+HEADLINES = {
+    "created": ("결제 대기 중", "아직 결제가 진행되지 않았습니다."),
+    "authenticated": ("결제 확인 중", "카드사 인증이 끝나 승인을 요청하고 있습니다."),
+    "approving": ("결제 확인 중", "승인 결과를 기다리고 있습니다. 잠시 후 새로고침해 주세요."),
+    "unknown": ("결제 확인 중", "승인 결과를 확인하고 있습니다. 결제가 중복되지 않으니 다시 결제하지 마세요."),
+    "paid": ("결제 완료", "결제가 정상적으로 완료되었습니다."),
+    "failed": ("결제 실패", "결제가 완료되지 않았습니다. 청구된 금액은 없습니다."),
+    "cancelling": ("취소 처리 중", "결제 취소를 처리하고 있습니다."),
+    "partially_cancelled": ("부분 취소됨", "결제 금액 중 일부가 취소되었습니다."),
+    "cancelled": ("결제 취소됨", "결제가 취소되었습니다."),
+}
+PENDING = ("authenticated", "approving", "unknown", "cancelling")
+
+
+def payment_means(order: Order) -> str | None:
+    """The card company, bank or easy-pay name for this order, from the guide's §9 tables."""
+    codes = load_registry().codes
+    return (codes.name("easypay", order.easy_pay_cd) or codes.name("card_company", order.card_code)
+            or order.fn_nm or None)
+
+
+@bp.get("/orders/<ord_no>")
+def page(ord_no: str):
+    """What became of the order; pending states refresh themselves."""
+    order = store().get(ord_no)
+    if order is None:
+        abort(404)
+    headline, detail = HEADLINES[order.status]
+    return render_template("results/page.html", order=order, headline=headline, detail=detail,
+                           means=payment_means(order), pending=order.status in PENDING,
+                           app_scheme=current_app.config.get("WEBVIEW_APP_SCHEME"))
