@@ -1,0 +1,149 @@
+"""Render each output kind from its one Jinja template; byte-stable for a given registry."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from ..registry import App, Registry
+from .tables import IOS_QUERY_LIMIT, android_scheme_packages, by_category, ios_app_store_ids, ios_query_schemes
+
+# Values embedded in code as string literals: the registry lint admits only these characters,
+# so no language needs escapes; anything else is refused rather than escaped differently per language.
+_LITERAL_RE = re.compile(r"^[A-Za-z0-9_.+\-]+$")
+
+
+class GenerateError(Exception):
+    """A registry value cannot be embedded in generated code; `value` is the offending text."""
+
+    def __init__(self, message: str, *, value: str):
+        self.value = value
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One output kind: its `gen` subcommand, template, and path under `gen all --out`."""
+
+    kind: str
+    template: str
+    path: str
+    platform: str | None  # which apps it needs: "android", "ios", or None for both
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("android-manifest", "AndroidManifest.xml.j2", "android_snippets/AndroidManifest.xml", "android"),
+    Output("android-kotlin", "PaymentWebView.kt.j2", "android_snippets/PaymentWebView.kt", "android"),
+    Output("android-java", "PaymentWebView.java.j2", "android_snippets/PaymentWebView.java", "android"),
+    Output("ios-plist", "Info.plist.j2", "ios_snippets/Info.plist", "ios"),
+    Output("ios-swift", "PaymentWebViewDelegate.swift.j2", "ios_snippets/PaymentWebViewDelegate.swift", "ios"),
+    # Cross-platform code sits with the Android snippets: most of it is Android's intent: handling.
+    Output("react-native", "PaymentWebView.tsx.j2", "android_snippets/react-native/PaymentWebView.tsx", None),
+    Output("flutter", "payment_web_view.dart.j2", "android_snippets/flutter/payment_web_view.dart", None),
+)
+KINDS: tuple[str, ...] = tuple(output.kind for output in OUTPUTS)
+
+
+def _literal(value: str) -> str:
+    if not _LITERAL_RE.match(value):
+        raise GenerateError(f"cannot embed {value!r} in generated code", value=value)
+    return value
+
+
+def _comment(value: str) -> str:
+    """Text safe inside any comment: one line, no comment terminators."""
+    text = " ".join(str(value).split()).replace("*/", "* /")
+    while "--" in text:  # XML comments may not contain "--"
+        text = text.replace("--", "- -")
+    return text
+
+
+def _label(app: App) -> str:
+    return _comment(f"{app.name_ko} ({app.id})")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("webview_toolkit.generate", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters.update(literal=_literal, comment=_comment, label=_label)
+    return env
+
+
+def _output(kind: str) -> Output:
+    for output in OUTPUTS:
+        if output.kind == kind:
+            return output
+    raise ValueError(f"unknown output kind {kind!r}; known: {', '.join(KINDS)}")
+
+
+def _command(kind: str, categories: tuple[str, ...], limit: int | None) -> str:
+    words = ["webview-toolkit", "gen", kind]
+    for category in categories:
+        words += ["--category", category]
+    if kind == "ios-plist" and limit is None:
+        words.append("--allow-over-50")
+    return " ".join(words)
+
+
+def render(kind: str, registry: Registry, categories: tuple[str, ...] = (),
+           limit: int | None = IOS_QUERY_LIMIT) -> str:
+    """The text of one output kind for the registry's apps in these categories (all when empty)."""
+    output = _output(kind)
+    categories = tuple(categories)
+    apps = registry.select(categories, output.platform)
+    context: dict[str, Any] = {
+        "command": _command(kind, categories, limit),
+        "groups": by_category(apps),
+        "scheme_packages": android_scheme_packages(apps),
+        "app_store_ids": ios_app_store_ids(apps),
+        "query_schemes": ios_query_schemes(apps, limit),
+    }
+    return _environment().get_template(output.template).render(context)
+
+
+def render_manifest(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """AndroidManifest.xml with INTERNET and a `<queries>` package entry per app."""
+    return render("android-manifest", registry, categories)
+
+
+def render_plist(registry: Registry, categories: tuple[str, ...] = (), limit: int | None = IOS_QUERY_LIMIT) -> str:
+    """Info.plist with LSApplicationQueriesSchemes: the `limit` most important schemes (None: all)."""
+    return render("ios-plist", registry, categories, limit)
+
+
+def render_kotlin(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """PaymentWebView.kt: WebView setup, WebViewClient and WebChromeClient in Kotlin."""
+    return render("android-kotlin", registry, categories)
+
+
+def render_java(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """PaymentWebView.java: the same as render_kotlin, in Java."""
+    return render("android-java", registry, categories)
+
+
+def render_swift(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """PaymentWebViewDelegate.swift: WKNavigationDelegate + WKUIDelegate."""
+    return render("ios-swift", registry, categories)
+
+
+def render_react_native(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """PaymentWebView.tsx: a react-native-webview component with onShouldStartLoadWithRequest."""
+    return render("react-native", registry, categories)
+
+
+def render_flutter(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """payment_web_view.dart: a webview_flutter widget with a NavigationDelegate."""
+    return render("flutter", registry, categories)
+
+
+def render_all(registry: Registry) -> dict[str, str]:
+    """Every output for the full registry, keyed by its path under `gen all --out`."""
+    return {output.path: render(output.kind, registry) for output in OUTPUTS}
