@@ -1,0 +1,176 @@
+"""Tests for webview_toolkit.useragent (and the recognition rules in registry/browsers.py)."""
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from webview_toolkit.registry import check_registry, load_registry
+from webview_toolkit.useragent import ClientContext, classify, compile_rules, describe
+
+CORPUS_PATH = Path(__file__).parent / "data" / "ua_corpus.tsv"
+FIELDS = ("platform", "mobile", "in_app", "app", "app_scheme", "bot")
+# Per-field accuracy the corpus must reach; trap rows must be exactly right regardless.
+THRESHOLDS = {"platform": 0.98, "mobile": 0.98, "in_app": 0.97, "app": 0.95, "app_scheme": 0.99, "bot": 0.99}
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+ANDROID_WV = ("Mozilla/5.0 (Linux; Android 14; SM-S921N Build/UP1A.231005.007; wv) AppleWebKit/537.36 "
+              "(KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.39 Mobile Safari/537.36")
+
+
+def _load_corpus() -> list[dict[str, str]]:
+    lines = [line.rstrip("\n") for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+
+
+CORPUS = _load_corpus()
+TRAPS = [row for row in CORPUS if row["trap"] != "-"]
+
+
+def _expected(row: dict[str, str]) -> dict[str, object]:
+    def none(value: str) -> str | None:
+        return None if value == "-" else value
+    return {"platform": row["platform"], "mobile": row["mobile"] == "true", "in_app": row["in_app"] == "true",
+            "app": none(row["app"]), "app_scheme": none(row["app_scheme"]), "bot": row["bot"] == "true"}
+
+
+def _actual(context: ClientContext) -> dict[str, object]:
+    return {field: getattr(context, field) for field in FIELDS}
+
+
+def test_corpus_is_large_sourced_and_korean_heavy():
+    assert len(CORPUS) >= 150
+    assert all(row["source"].strip() for row in CORPUS)
+    korean = {"kakaotalk", "kakaostory", "naver", "daum", "band", "whale", "samsung", "nateon"}
+    assert sum(row["app"] in korean for row in CORPUS) >= 60
+    assert len({row["ua"] for row in CORPUS}) == len(CORPUS)
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_per_field_accuracy(field):
+    right = sum(_actual(classify(row["ua"]))[field] == _expected(row)[field] for row in CORPUS)
+    assert right / len(CORPUS) >= THRESHOLDS[field], f"{field}: {right}/{len(CORPUS)}"
+
+
+@pytest.mark.parametrize("row", TRAPS, ids=[f"{row['trap']}-{i}" for i, row in enumerate(TRAPS)])
+def test_trap_rows_exactly_right(row):
+    assert _actual(classify(row["ua"])) == _expected(row)
+
+
+def test_every_named_trap_has_rows():
+    assert {row["trap"] for row in TRAPS} == {
+        "kakaotalk_10_7_safari", "kakaotalk_scrap_bot", "naver_bots", "naver_whale_ipad", "daum_ios_safari_first",
+        "naver_android_no_wv", "ipad_desktop_mode", "vivaldi_ios", "facebook_twitter_bots", "messenger_not_facebook",
+    }
+
+
+@pytest.mark.parametrize(("suffix", "app", "scheme"), [
+    ("Safari/604.1 KAKAOTALK/11.2.2 (INAPP)", "kakaotalk", "kakaotalk://"),
+    ("Safari/605.1 NAVER(inapp; search; 2000; 12.9.3; 15PRO)", "naver", "naversearchapp://"),
+    ("DaumApps/7.5.1 DaumDevice/mobile", "daum", "daumapps://"),
+    ("[FBAN/FBIOS;FBAV/482.2.0.68.110;FBDV/iPhone12,8]", "facebook", "fb://"),
+    ("[FBAN/MessengerForiOS;FBAV/117.0.0.36.70]", "messenger", None),
+    ("Instagram 354.0.0.29.90 (iPhone12,8; iOS 18_1)", "instagram", None),
+    ("Version/18.2 Safari/604.1", "safari", None),
+    ("", "wkwebview_ios", None),
+])
+def test_ios_app_scheme_comes_from_the_registry(suffix, app, scheme):
+    context = classify(f"{IPHONE} {suffix}".strip())
+    assert (context.app, context.app_scheme) == (app, scheme)
+
+
+@pytest.mark.parametrize("suffix", ["KAKAOTALK/11.2.2 (INAPP)", "NAVER(inapp; search; 2000; 12.9.2)",
+                                    "DaumApps/7.5.0 DaumDevice/mobile", "[FB_IAB/FB4A;FBAV/488.0.0.62.79;]"])
+def test_never_an_app_scheme_on_android(suffix):
+    context = classify(f"{ANDROID_WV} {suffix}")
+    assert context.platform == "android" and context.in_app and context.app_scheme is None
+
+
+@pytest.mark.parametrize(("ua", "token", "own"), [
+    (f"{ANDROID_WV} MyShop/2.1.0", "MyShop", True),
+    (f"{IPHONE} MyShop/2.1.0 (iOS)", "MyShop", True),
+    (f"{IPHONE} MyShopping/2.1.0", "MyShop", False),
+    (f"{IPHONE} NotMyShop/1.0", "MyShop", False),
+    (f"{IPHONE} MyShop/2.1.0", None, False),
+])
+def test_own_app_is_a_whole_token(ua, token, own):
+    context = classify(ua, app_token=token)
+    assert context.own_app is own
+    assert context.in_app is True
+    if own:
+        assert context.app_scheme is None  # the merchant app returns by its own scheme
+
+
+def test_results_are_cached():
+    ua = f"{IPHONE} KAKAOTALK 10.3.1"
+    assert classify(ua) is classify(ua)
+    assert classify.cache_info().hits >= 1
+
+
+def test_empty_and_garbage_user_agents():
+    assert classify("") == ClientContext("other", False, False, None, None, False, False)
+    assert classify("Dillo/2.2").app is None
+
+
+def test_describe_gives_device_details():
+    details = describe("Mozilla/5.0 (Linux; Android 13; SM-A516N) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36")
+    assert details.os == "Android" and details.os_version == "13"
+    assert "Samsung" in details.browser
+
+
+SCHEMES = {f"{b.ios_return_scheme}://" for b in load_registry().browsers if b.ios_return_scheme}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["", IPHONE, ANDROID_WV, "Mozilla/5.0 (Windows NT 10.0)"]))
+def test_app_scheme_only_on_ios_and_only_from_the_registry(text, prefix):
+    context = classify(prefix + text)
+    assert context.app_scheme is None or (context.platform == "ios" and context.app_scheme in SCHEMES)
+    assert context.app != "safari" or context.app_scheme is None
+    assert not (context.bot and context.in_app)
+
+
+def test_rules_put_bots_first_and_follow_priority():
+    rules = compile_rules(load_registry())
+    assert all(rule.kind == "bot" for rule in rules.bots)
+    assert [rule.id for rule in rules.agents].index("messenger") < [rule.id for rule in rules.agents].index("facebook")
+    assert "crios/" in rules.ios_only_tokens
+
+
+BASE_BROWSER = {"id": "x", "name": "X", "kind": "in_app", "match": ["xapp/"], "sources": ["s"]}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"match": []}, "needs at least one token"),
+    ({"pattern": "(unclosed"}, "is not a valid regex"),
+    ({"platforms": ["ios", "windows"]}, "must be among ios, android, desktop, other"),
+    ({"priority": 0}, "must be between 1 and 999"),
+    ({"kind": "bot", "ios_return_scheme": "xapp"}, "a bot has no app to return to"),
+    ({"id": "safari", "ios_return_scheme": "xapp"}, "Safari is where ISP returns anyway"),
+    ({"platforms": ["android"], "ios_return_scheme": "xapp"}, "does not run on ios"),
+    ({"ios_return_scheme": "xapp", "sources": []}, "a return scheme needs a public source"),
+    ({"exclude": ["xapp/"]}, "excludes one of its own match tokens"),
+    ({"kind": "robot"}, "must be one of in_app, browser, webview, bot"),
+], ids=lambda value: str(value)[:30])
+def test_recognition_lint(tmp_path, change, message):
+    other = {"id": "y", "name": "Y", "kind": "browser", "match": ["yapp/"], "sources": ["s"]}
+    document = {"browsers": [{**BASE_BROWSER, **change}, other]}
+    (tmp_path / "browsers.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    _, problems = check_registry(tmp_path)
+    assert any(message in line for line in problems), problems
+
+
+def test_recognition_lint_catches_a_token_claimed_twice(tmp_path):
+    document = {"browsers": [BASE_BROWSER, {**BASE_BROWSER, "id": "z"}]}
+    (tmp_path / "browsers.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    _, problems = check_registry(tmp_path)
+    assert "schemes/browsers.yaml: browser 'z': field 'match': token 'xapp/' is already claimed by browser 'x'" in problems
+
+
+def test_shipped_browsers_are_clean():
+    _, problems = check_registry()
+    assert [line for line in problems if "browsers.yaml" in line] == []
