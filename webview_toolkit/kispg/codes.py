@@ -51,7 +51,7 @@ DEFAULT_SUCCESS = SuccessCodes()
 SANDBOX_APPROVAL_CD = MappingProxyType({"card": "3001", "bank": "4000", "vacnt": "4100", "hp": "A000"})
 CANCELLED = "2001"
 REFUNDED = "2211"
-INQUIRY_FOUND = "0000"
+INQUIRY_FOUND = "0000"  # unverified: what /v2/order answers for a found payment
 
 # Refusals, NICE family (same meaning at KISPG per KISPG_FACTS.md).
 ALREADY_CANCELLED = "2013"
@@ -72,9 +72,9 @@ UNKNOWN_TRANSACTION = "S104"
 AUTH_CANCELLED = "S201"
 
 MESSAGES = MappingProxyType({
-    AUTH_OK: "인증 성공",
+    AUTH_OK: "정상처리되었습니다.",
     "3001": "카드 결제 성공", "4000": "계좌이체 성공", "4100": "가상계좌 발급 성공", "A000": "휴대폰 결제 성공",
-    CANCELLED: "취소 성공", REFUNDED: "환불 성공", INQUIRY_FOUND: "조회 성공",
+    CANCELLED: "취소 성공", REFUNDED: "환불 성공",
     ALREADY_CANCELLED: "이미 취소된 거래입니다.", DUPLICATE_CANCEL: "중복 취소 요청입니다.",
     CANCEL_OVER_BALANCE: "취소 금액이 취소 가능 잔액을 초과하였습니다.",
     AMOUNT_MISMATCH: "거래 금액이 일치하지 않습니다.",

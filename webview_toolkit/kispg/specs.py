@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from .errors import (DigitsOnlyError, FieldSizeError, MissingFieldError,
+from .errors import (DigitsOnlyError, FieldError, FieldSizeError, MissingFieldError,
                      UnencodableFieldError, UnknownFieldError)
 
 CHARSETS = MappingProxyType({"UTF-8": "utf-8", "EUC-KR": "euc-kr"})
@@ -184,12 +184,10 @@ def _check_value(row: FieldSpec, value: str, spec_name: str, charset: str, codec
     if row.digits and not (value.isascii() and value.isdigit()):
         raise DigitsOnlyError(f"{row.name}: digits only (0-9), got {len(value)} characters with others",
                               field=row.name, limit="digits", spec=spec_name)
-    try:
-        size = len(value.encode(codec))
-    except UnicodeEncodeError as exc:
-        bad = value[exc.start:exc.end]
+    size, bad = _encoded_size(value, codec)
+    if bad is not None:
         raise UnencodableFieldError(f"{row.name}: {bad!r} cannot be encoded in {charset}",
-                                    field=row.name, limit=charset, spec=spec_name) from None
+                                    field=row.name, limit=charset, spec=spec_name)
     if row.size is None:
         return
     if row.fixed and size != row.size:
@@ -207,3 +205,17 @@ def field_problem(spec_name: str, name: str, value: str, charset: str = "UTF-8")
     except FieldError as exc:
         return str(exc)
     return None
+
+
+def _encoded_size(value: str, codec: str) -> tuple[int, str | None]:
+    """Bytes in codec, and the first character it cannot encode (None if all can)."""
+    try:
+        encoded = value.encode(codec)
+    except UnicodeEncodeError as exc:
+        return 0, value[exc.start:exc.end]
+    if codec == "euc-kr" and not value.isascii():
+        # Python spells syllables outside KS X 1001 (뷁) as 8-byte jamo sequences no PG decodes.
+        for char in value:
+            if len(char.encode(codec)) > 2:
+                return 0, char
+    return len(encoded), None

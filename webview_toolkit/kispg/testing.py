@@ -94,3 +94,31 @@ def parse_result_form(html: str) -> tuple[str, dict[str, str]]:
     if parser.action is None:
         raise ValueError("no result form (id=kispg-result) in the page")
     return parser.action, parser.fields
+
+
+def auth_form(mid: str, merchant_key: str, *, ord_no: str, goods_amt: int | str = 1004,
+              return_url: str = "https://shop.test/kispg/return", now: Any = None, **extra: str) -> dict[str, str]:
+    """A complete, signed /v2/auth form for tests (mobile, card, UTF-8); extra fields override."""
+    from .signing import edi_date_now, sign
+
+    edi_date = edi_date_now(now)
+    form = {
+        "payMethod": "card", "trxCd": "0", "mid": mid, "goodsNm": "테스트 상품", "currencyType": "KRW",
+        "ordNo": ord_no, "goodsAmt": str(goods_amt), "ordNm": "홍길동", "ordTel": "01012345678",
+        "model": "MOB", "channel": "0002", "ediDate": edi_date, "returnUrl": return_url,
+        "encData": sign(mid, edi_date, goods_amt, merchant_key), "charset": "UTF-8", "payReqType": "1",
+    }
+    form.update(extra)
+    return form
+
+
+def sandbox_authenticate(flask_client: Any, auth_url: str, form: dict[str, str],
+                         action: str = "approve", card_code: str = "") -> dict[str, str]:
+    """Post an auth form with sandboxAction through a Flask test client; the auth result fields."""
+    data = {**form, "sandboxAction": action}
+    if card_code:
+        data["sandboxCardCode"] = card_code
+    response = flask_client.post(auth_url, data=data)
+    if response.status_code != 200:
+        raise AssertionError(f"sandbox refused the auth form: {response.get_data(as_text=True)[:300]}")
+    return parse_result_form(response.get_data(as_text=True))[1]

@@ -53,7 +53,7 @@ def _endpoint(name: str, spec: str, amount_field: str, handle: Callable[[dict[st
             answer = handle(checked)
     except Refusal as refusal:
         answer = {"resultCd": refusal.result_cd, "resultMsg": refusal.result_msg}
-    sandbox.record_call(name, tid, ord_no, answer["resultCd"], 200)
+    sandbox.record_call(name, answer.get("tid") or tid, answer.get("ordNo") or ord_no, answer["resultCd"], 200)
     if fault is not None:
         return _faulty("timeout", fault.delay)
     return jsonify(answer)
