@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .detect_cmd import detect
 from .registry_cmd import registry
 from .sandbox_cmd import sandbox
 
@@ -19,3 +20,4 @@ def main() -> None:
 
 main.add_command(registry)
 main.add_command(sandbox)
+main.add_command(detect)
