@@ -21,7 +21,7 @@ def _frozen(table: dict[str, set[str]]) -> Mapping[str, frozenset[str]]:
 
 @dataclass(frozen=True, slots=True)
 class SuccessCodes:
-    """Which resultCd means success, per operation and pay method (unknown method: `default`)."""
+    """Which resultCd means success, per operation and pay method (unknown method: any method's)."""
 
     # Unverified: integrations accept the NICE family 3001/4000/4100/A000 besides 0000.
     approval: Mapping[str, frozenset[str]] = field(default_factory=lambda: _frozen({
@@ -40,9 +40,12 @@ class SuccessCodes:
         """Whether result_cd is a success of operation ('approval', 'cancel', 'inquiry')."""
         method = (pay_method or "").lower()
         if operation == "inquiry":
-            return result_cd in self.inquiry_extra or result_cd in self.approval.get(method, self.default)
+            return result_cd in self.inquiry_extra or self.is_success("approval", method, result_cd)
         table = self.approval if operation == "approval" else self.cancel
-        return result_cd in table.get(method, self.default)
+        if method in table:
+            return result_cd in table[method]
+        # No (or an unknown) payMethod in the answer: any method's success code counts.
+        return result_cd in self.default or any(result_cd in codes for codes in table.values())
 
 
 DEFAULT_SUCCESS = SuccessCodes()
