@@ -264,10 +264,17 @@ def _method(order: Order) -> str:
 
 
 def _approval_columns(result) -> dict:
+    """Store columns from an approval or an inquiry answer (read from `raw`: both carry them)."""
+    raw = result.raw
+
+    def text(name: str, size: int) -> str | None:
+        value = raw.get(name)
+        return str(value)[:size] if value not in (None, "") else None
+
     return {
-        "result_cd": result.result_cd, "result_msg": (result.result_msg or "")[:200],
-        "pay_method_result": result.pay_method, "app_no": result.app_no, "app_dtm": result.app_dtm,
-        "card_code": result.app_card_cd, "fn_nm": result.fn_nm, "easy_pay_cd": result.easy_pay_cd,
+        "result_cd": text("resultCd", 8), "result_msg": text("resultMsg", 200),
+        "pay_method_result": text("payMethod", 10), "app_no": text("appNo", 20), "app_dtm": text("appDtm", 14),
+        "card_code": text("appCardCd", 4), "fn_nm": text("fnNm", 40), "easy_pay_cd": text("easyPayCd", 4),
     }
 
 

@@ -38,7 +38,9 @@ def init_app(app: Flask) -> None:
                         approving_grace=config["KISPG_TIMEOUT"] * 2 + 5)
     app.extensions[KEY] = Services(store, client, payments)
     redactor = KeyRedactor(config["KISPG_MERCHANT_KEY"])
-    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("webview_toolkit")):
+    # Logger filters do not apply to records propagated from children: give each its own.
+    names = ["werkzeug", "webview_toolkit"] + [n for n in logging.root.manager.loggerDict if n.startswith("webview_toolkit.")]
+    for logger in [app.logger] + [logging.getLogger(name) for name in names]:
         logger.addFilter(redactor)
 
 

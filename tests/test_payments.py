@@ -1,0 +1,133 @@
+"""Tests for the payment state machine under KISPG faults: nothing lost, nothing charged twice."""
+import pytest
+
+from .conftest import UA, checkout_form, create_order, pay, sandbox_result
+
+ADMIN = {"Authorization": "Bearer admin-token"}
+
+
+def arm(client, endpoint, mode, count=1):
+    response = client.post("/sandbox/kispg/_faults", json={"endpoint": endpoint, "mode": mode, "count": count})
+    assert response.status_code == 201, response.get_json()
+
+
+def sandbox_payments(client):
+    """What the sandbox holds per tid, from its own inquiry records."""
+    return [c for c in client.get("/sandbox/kispg/_calls").get_json() if c["endpoint"] == "payment"]
+
+
+def order(client, ord_no):
+    return client.get(f"/api/orders/{ord_no}").get_json()
+
+
+def returned(client, ord_no):
+    """Authenticate at the sandbox and post the result to returnUrl."""
+    return_url, fields = sandbox_result(client, checkout_form(client, ord_no, UA["safari_ios"]))
+    response = client.post(return_url, data=fields)
+    assert response.status_code == 303
+    return fields
+
+
+def test_declined_approval_fails_the_order(client, monkeypatch):
+    from webview_toolkit.kispg.client import KispgClient
+    from webview_toolkit.kispg.errors import DeclinedError
+
+    def decline(self, tid, goods_amt):
+        raise DeclinedError("declined", result_cd="3011", result_msg="카드 한도 초과")
+
+    monkeypatch.setattr(KispgClient, "approve", decline)
+    ord_no = create_order(client)
+    returned(client, ord_no)
+    state = order(client, ord_no)
+    assert (state["status"], state["resultCd"], state["resultMsg"]) == ("failed", "3011", "카드 한도 초과")
+    assert "카드 한도 초과" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("mode", ["timeout", "garbled", "error500"])
+def test_lost_answer_without_approval_ends_failed(client, mode):
+    ord_no = create_order(client)
+    arm(client, "payment", mode)
+    returned(client, ord_no)
+    assert order(client, ord_no)["status"] == "failed"
+    kinds = [e["kind"] for e in client.application.extensions["webview_toolkit"].store.events(ord_no)]
+    assert kinds[-2:] == ["approval_unknown", "reconciled_not_approved"]
+
+
+def test_commit_then_timeout_is_reconciled_to_paid(client):
+    ord_no = create_order(client)
+    arm(client, "payment", "commit_then_timeout")
+    fields = returned(client, ord_no)
+    state = order(client, ord_no)
+    assert state["status"] == "paid" and state["tid"] == fields["tid"]
+    kinds = [e["kind"] for e in client.application.extensions["webview_toolkit"].store.events(ord_no)]
+    assert "approval_unknown" in kinds and kinds[-1] == "reconciled_paid"
+
+
+def test_unknown_stays_unknown_while_inquiry_fails_then_reconcile_resolves(client, app):
+    ord_no = create_order(client)
+    arm(client, "payment", "commit_then_timeout")
+    arm(client, "order", "error500")
+    returned(client, ord_no)
+    assert order(client, ord_no)["status"] == "unknown"
+    assert "결제 확인 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
+    resolved = app.extensions["webview_toolkit"].payments.reconcile_all()
+    assert [(o.ord_no, o.status) for o in resolved] == [(ord_no, "paid")]
+    assert app.extensions["webview_toolkit"].payments.stuck_orders() == []
+
+
+def test_reconcile_endpoint(client):
+    ord_no = create_order(client)
+    arm(client, "payment", "commit_then_timeout")
+    arm(client, "order", "timeout")
+    returned(client, ord_no)
+    assert order(client, ord_no)["status"] == "unknown"
+    assert client.post(f"/api/orders/{ord_no}/reconcile").status_code == 401
+    response = client.post(f"/api/orders/{ord_no}/reconcile", headers=ADMIN)
+    assert response.get_json()["status"] == "paid"
+
+
+def test_cancel_timeout_is_settled_from_the_inquiry(client, app):
+    ord_no = pay(client)
+    arm(client, "cancel", "commit_then_timeout")
+    response = client.post(f"/api/orders/{ord_no}/cancel", json={"amount": 1000}, headers=ADMIN)
+    assert response.status_code == 200
+    state = response.get_json()
+    assert state["status"] == "partially_cancelled" and state["cancelledAmt"] == 1000
+
+
+def test_cancel_lost_before_kispg_returns_to_paid(client):
+    ord_no = pay(client)
+    arm(client, "cancel", "error500")
+    response = client.post(f"/api/orders/{ord_no}/cancel", headers=ADMIN)
+    assert response.get_json()["status"] == "paid"
+    assert response.get_json()["cancelledAmt"] == 0
+
+
+def test_cancel_with_inquiry_down_stays_cancelling_until_reconciled(client, app):
+    ord_no = pay(client)
+    arm(client, "cancel", "commit_then_timeout")
+    arm(client, "order", "error500")
+    response = client.post(f"/api/orders/{ord_no}/cancel", headers=ADMIN)
+    assert response.get_json()["status"] == "cancelling"
+    again = client.post(f"/api/orders/{ord_no}/cancel", headers=ADMIN)
+    assert again.status_code == 409
+    resolved = app.extensions["webview_toolkit"].payments.reconcile_all()
+    assert [o.status for o in resolved] == ["cancelled"]
+
+
+def test_mismatched_approval_is_net_cancelled(client, app, monkeypatch):
+    ord_no = create_order(client)
+    from webview_toolkit.kispg.client import KispgClient
+    real = KispgClient.approve
+
+    def approve_other_amount(self, tid, goods_amt):
+        # KISPG answers a success for another amount than the order's: never mark it paid.
+        result = real(self, tid, goods_amt)
+        return type(result)(**{**{f: getattr(result, f) for f in result.__slots__}, "amt": "1"})
+
+    monkeypatch.setattr(KispgClient, "approve", approve_other_amount)
+    returned(client, ord_no)
+    state = order(client, ord_no)
+    assert state["status"] == "cancelled" and "망취소" in state["resultMsg"]
+    cancels = [c for c in client.get("/sandbox/kispg/_calls").get_json() if c["endpoint"] == "cancel"]
+    assert [c["resultCd"] for c in cancels] == ["2001"]
