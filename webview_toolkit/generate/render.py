@@ -93,6 +93,15 @@ def _command(kind: str, categories: tuple[str, ...], limit: int | None) -> str:
     return " ".join(words)
 
 
+def _xml_command(kind: str, categories: tuple[str, ...], limit: int | None) -> str:
+    words = f"`webview-toolkit gen {kind}`"
+    if categories:
+        words += f" for categories {', '.join(categories)}"
+    if kind == "ios-plist" and limit is None:
+        words += " allowing over 50 schemes"
+    return words
+
+
 def render(kind: str, registry: Registry, categories: tuple[str, ...] = (),
            limit: int | None = IOS_QUERY_LIMIT) -> str:
     """The text of one output kind for the registry's apps in these categories (all when empty)."""
@@ -101,6 +110,8 @@ def render(kind: str, registry: Registry, categories: tuple[str, ...] = (),
     apps = registry.select(categories, output.platform)
     context: dict[str, Any] = {
         "command": _command(kind, categories, limit),
+        # XML comments may not contain "--", so XML banners spell the options out.
+        "xml_command": _xml_command(kind, categories, limit),
         "groups": by_category(apps),
         "scheme_packages": android_scheme_packages(apps),
         "app_store_ids": ios_app_store_ids(apps),
