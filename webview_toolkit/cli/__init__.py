@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from .detect_cmd import detect
+from .gen_cmd import gen
 from .registry_cmd import registry
 from .sandbox_cmd import sandbox
 
@@ -20,4 +21,5 @@ def main() -> None:
 
 main.add_command(registry)
 main.add_command(sandbox)
+main.add_command(gen)
 main.add_command(detect)
