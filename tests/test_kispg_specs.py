@@ -16,7 +16,7 @@ GUIDE = {
         {"goodsAmt", "discountAmt", "mbsFeeAmt", "ordTel", "goodsSplAmt", "goodsVat", "goodsSvsAmt",
          "cupDepositAmt", "ediDate"},
         {"payMethod": 10, "goodsNm": 100, "ordNo": 40, "mbsReserved": 500, "rcvrMsg": 255, "period": 21,
-         "encData": 256, "returnUrl": 255, "resultScheme": 256, "charset": 5, "rcvrPost": 6},
+         "encData": 256, "returnUrl": 255, "resultScheme": 256, "charset": 6, "rcvrPost": 6},
     ),
     "auth_result": (
         {"resultCd", "resultMsg"}, {"amt", "ediDate"},
@@ -24,7 +24,7 @@ GUIDE = {
     ),
     "approval_request": (
         {"mid", "tid", "goodsAmt", "ediDate", "encData"}, {"goodsAmt", "ediDate"},
-        {"mid": 10, "tid": 30, "goodsAmt": 15, "ediDate": 14, "encData": 256, "charset": 5},
+        {"mid": 10, "tid": 30, "goodsAmt": 15, "ediDate": 14, "encData": 256, "charset": 6},
     ),
     "approval_response": (
         {"resultCd", "resultMsg"}, {"amt"},
@@ -113,6 +113,11 @@ def test_digits_only_fields_refuse_anything_else(name, field, bad):
     with pytest.raises(DigitsOnlyError, match=rf"^{field}: digits only") as caught:
         validate(name, {**VALID[name], field: bad})
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("name", ["auth_request", "approval_request", "cancel_request"])
+def test_euckr_fits_the_charset_field_although_the_guide_says_5_bytes(name):
+    validate(name, {**VALID[name], "charset": "EUC-KR"}, charset="EUC-KR")
 
 
 def test_optional_empty_fields_are_dropped_not_sent():

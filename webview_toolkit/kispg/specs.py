@@ -48,6 +48,10 @@ class Spec:
         return tuple(row.name for row in self.fields)
 
 
+# The guide says 5 bytes for charset in §3.1.1 and §3.2.1, yet its own value EUC-KR has 6 (and §3.3.1 says 10).
+CHARSET_SIZE = 6
+
+
 def F(name: str, size: int | None, req: bool = False, digits: bool = False, fixed: bool = False) -> FieldSpec:
     """Shorthand for a table row."""
     return FieldSpec(name, size, req, digits, fixed)
@@ -64,7 +68,7 @@ AUTH_REQUEST = Spec("auth_request", "3.1.1", (
     F("goodsSplAmt", 15, digits=True), F("goodsVat", 15, digits=True), F("goodsSvsAmt", 15, digits=True),
     F("channel", 4), F("model", 3, True), F("period", 21),
     F("ediDate", 14, True, True, True), F("encData", 256, True), F("returnUrl", 255, True),
-    F("billHpFlg", 1), F("charset", 5), F("appSchemeFlg", 1), F("resultScheme", 256),
+    F("billHpFlg", 1), F("charset", CHARSET_SIZE), F("appSchemeFlg", 1), F("resultScheme", 256),
     F("cancelScheme", 256), F("payReqType", 1), F("crctType", 1), F("crctNo", 15),
     F("cupDepositAmt", 15, digits=True),
 ))
@@ -79,7 +83,7 @@ AUTH_RESULT = Spec("auth_result", "3.1.2", (
 # §3.2.1 승인 요청 파라미터
 APPROVAL_REQUEST = Spec("approval_request", "3.2.1", (
     F("mid", 10, True, fixed=True), F("tid", 30, True), F("goodsAmt", 15, True, True),
-    F("ediDate", 14, True, True, True), F("encData", 256, True), F("charset", 5),
+    F("ediDate", 14, True, True, True), F("encData", 256, True), F("charset", CHARSET_SIZE),
 ))
 
 # §3.2.2 승인 결과 파라미터

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from flask import Response, jsonify, request
 
 from .. import codes
+from ..specs import SPECS
 from ..testing import FAULT_HEADER
 from .common import Refusal, check_fields, check_signed, state
 from .state import AuthRecord, CancelRow, Payment
@@ -131,9 +132,8 @@ def _inquire(fields: dict[str, str]) -> dict[str, Any]:
         raise Refusal(codes.UNKNOWN_TRANSACTION)
     if int(fields["goodsAmt"]) != paid.auth.amt:
         raise Refusal(codes.AMOUNT_MISMATCH)
-    answer = _payment_fields(paid, codes.INQUIRY_FOUND)
-    for name in ("nointFlg", "easyPayNm"):
-        answer.pop(name)
+    listed = SPECS["inquiry_response"].names
+    answer = {k: v for k, v in _payment_fields(paid, codes.INQUIRY_FOUND).items() if k in listed}
     if paid.remaining == 0:
         status = codes.TRX_CANCELLED
     elif paid.auth.pay_method == "vacnt" and not paid.cancels:
