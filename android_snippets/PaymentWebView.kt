@@ -113,7 +113,8 @@ object PaymentWebView {
 
     /**
      * Sets up the WebView for the pay page. [userAgentToken] is appended to the default user
-     * agent so the shop's server can recognise its own app (for example "MyShopApp/1.0").
+     * agent so the shop's server can recognise its own app (the same value as the server's
+     * WEBVIEW_APP_UA_TOKEN, for example "MyShopApp/1.0"); null leaves the user agent unchanged.
      */
     @JvmStatic
     fun setUp(activity: Activity, webView: WebView, userAgentToken: String?) {
@@ -129,7 +130,7 @@ object PaymentWebView {
         // Never LOAD_CACHE_ELSE_NETWORK: a pay page served from the cache posts a stale order.
         settings.cacheMode = WebSettings.LOAD_DEFAULT
         if (!userAgentToken.isNullOrEmpty()) {
-            // Append, never replace: card and PASS pages check the WebView's own user agent (guide §6.2).
+            // Append, never replace: card companies' ACS pages check the user agent (guide §6.2).
             val userAgent = settings.userAgentString
             if (!userAgent.endsWith(" $userAgentToken")) {
                 settings.userAgentString = "$userAgent $userAgentToken"

@@ -92,12 +92,14 @@ final class PaymentWebViewDelegate: NSObject, WKNavigationDelegate, WKUIDelegate
     }
 
     /// A web view set up for the pay page. `userAgentToken` is appended to the default user
-    /// agent (never replacing it) so the shop's server can recognise its own app.
+    /// agent (never replacing it) so the shop's server can recognise its own app: the same
+    /// value as the server's WEBVIEW_APP_UA_TOKEN.
     static func makeWebView(frame: CGRect, userAgentToken: String?) -> WKWebView {
         let configuration = WKWebViewConfiguration()
         configuration.preferences.javaScriptCanOpenWindowsAutomatically = true
         if let token = userAgentToken, !token.isEmpty {
-            // The default application name ("Mobile/15E148") stays: pay pages look for it (guide §6.2).
+            // Keep the default application name ("Mobile/15E148"): card companies' ACS pages
+            // check the user agent (guide §6.2).
             let defaultName = configuration.applicationNameForUserAgent ?? ""
             configuration.applicationNameForUserAgent = defaultName.isEmpty ? token : "\(defaultName) \(token)"
         }

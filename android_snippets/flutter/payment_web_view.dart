@@ -249,7 +249,8 @@ class PaymentWebView extends StatefulWidget {
 
   final String url;
 
-  /// Appended to the default user agent (never replacing it) so the shop's server recognises its app.
+  /// Appended to the default user agent (never replacing it) so the shop's server recognises
+  /// its app: the same value as the server's WEBVIEW_APP_UA_TOKEN.
   final String? userAgentToken;
 
   @override

@@ -274,7 +274,7 @@ async function openApp(url: string, scheme: string, load: (url: string) => void)
 
 type Props = {
   uri: string;
-  /** Appended to the default user agent (never replacing it) so the shop's server recognises its app. */
+  /** Appended to the default user agent (never replacing it) so the shop's server recognises its app: the server's WEBVIEW_APP_UA_TOKEN. */
   userAgentToken?: string;
 };
 

@@ -60,7 +60,8 @@ public final class PaymentWebView {
      * Sets up the WebView for the pay page.
      *
      * @param userAgentToken appended to the default user agent so the shop's server can recognise
-     *                       its own app (for example "MyShopApp/1.0"); null to leave it unchanged
+     *                       its own app (the same value as the server's WEBVIEW_APP_UA_TOKEN,
+     *                       for example "MyShopApp/1.0"); null to leave the user agent unchanged
      */
     public static void setUp(Activity activity, WebView webView, String userAgentToken) {
         configure(activity, webView, userAgentToken, null);
@@ -75,7 +76,7 @@ public final class PaymentWebView {
         // Never LOAD_CACHE_ELSE_NETWORK: a pay page served from the cache posts a stale order.
         settings.setCacheMode(WebSettings.LOAD_DEFAULT);
         if (userAgentToken != null && !userAgentToken.isEmpty()) {
-            // Append, never replace: card and PASS pages check the WebView's own user agent (guide §6.2).
+            // Append, never replace: card companies' ACS pages check the user agent (guide §6.2).
             String userAgent = settings.getUserAgentString();
             if (!userAgent.endsWith(" " + userAgentToken)) {
                 settings.setUserAgentString(userAgent + " " + userAgentToken);
