@@ -11,6 +11,7 @@ from .detect_cmd import detect
 from .gen_cmd import gen
 from .registry_cmd import registry
 from .sandbox_cmd import sandbox
+from .serve_cmd import reconcile, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,4 +23,6 @@ def main() -> None:
 main.add_command(registry)
 main.add_command(sandbox)
 main.add_command(gen)
+main.add_command(serve)
+main.add_command(reconcile)
 main.add_command(detect)
