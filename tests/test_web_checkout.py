@@ -87,3 +87,25 @@ def test_checkout_of_a_paid_order_goes_to_its_result(client):
     ord_no = pay(client)
     response = client.get(f"/checkout/{ord_no}")
     assert response.status_code == 302 and response.headers["Location"] == f"/orders/{ord_no}"
+
+
+def test_sandbox_form_posts_to_this_host_even_with_a_loopback_base_url(tmp_path):
+    """`serve` points the server's client at 127.0.0.1; a phone must still reach the pay window."""
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    client = create_app(service_config(tmp_path, KISPG_BASE_URL="http://127.0.0.1:5000/sandbox/kispg")).test_client()
+    form = checkout_form(client, create_order(client), UA["chrome_android"])
+    assert form.action == "/sandbox/kispg/v2/auth"
+
+
+def test_real_kispg_form_posts_to_its_auth_url(tmp_path):
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    app = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="t"))
+    client = app.test_client()
+    ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동", "ordTel": "01000000000"},
+                         headers={"Authorization": "Bearer t"}).get_json()["ordNo"]
+    assert checkout_form(client, ord_no, UA["safari_ios"]).action == "https://testapi.kispg.co.kr/v2/auth"
+    assert client.get("/sandbox/kispg/_calls").status_code == 404, "no sandbox outside KISPG_ENV=sandbox"

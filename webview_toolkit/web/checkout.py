@@ -24,7 +24,8 @@ def return_url(order: Order) -> str:
 def auth_action() -> str:
     """Where the browser posts the auth form: the built-in sandbox, or KISPG's /v2/auth."""
     config = current_app.config
-    if config["KISPG_ENV"] == "sandbox" and not config.get("KISPG_BASE_URL"):
+    if config["KISPG_ENV"] == "sandbox":
+        # Relative: KISPG_BASE_URL may be loopback (`serve` sets it), which a phone cannot reach.
         return url_for("kispg_sandbox.auth")
     return base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL")).rstrip("/") + "/v2/auth"
 
