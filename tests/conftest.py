@@ -1,11 +1,24 @@
-"""Shared fixtures: a service app wired to its own sandbox in-process, and a checkout driver."""
+"""Shared fixtures: a service app wired to its own sandbox in-process, and a checkout driver.
+
+The service modules in POSTGRES_MODULES run every test that uses `app`, `client` or
+`live_server` twice: on a fresh SQLite file and on a fresh database in a throwaway
+PostgreSQL cluster (tests/pg_cluster.py), started once per session. Without the server
+binaries those runs are skipped, except in CI (CI=true), where that is a failure.
+
+Every response any Flask app produces in the suite, every log record and every CliRunner
+output is scanned for the merchant keys in play; a leak fails the session's last test.
+"""
 from __future__ import annotations
 
+import logging
+import os
 from html.parser import HTMLParser
 
 import pytest
 
 from webview_toolkit.kispg.testing import parse_result_form, wsgi_session
+
+from .pg_cluster import PgCluster, PgUnavailable
 
 PUBLIC = "http://shop.test"
 MID = "webview01m"
@@ -38,10 +51,48 @@ def service_config(tmp_path, **overrides) -> dict:
     return config
 
 
+# Test modules whose service tests also run on PostgreSQL.
+POSTGRES_MODULES = frozenset({
+    "test_web_api", "test_web_returns", "test_web_results", "test_payments", "test_secrets",
+    "test_reliability", "test_load", "test_hostile",
+})
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    if "database_url" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster on loopback for the whole session."""
+    try:
+        cluster = PgCluster.start()
+    except PgUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def app(tmp_path):
+def database_url(request, tmp_path):
+    """A fresh, empty database for one test: a SQLite file, or a new database in the session's cluster."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'orders.sqlite3'}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
     from webview_toolkit.web import create_app
-    app = create_app(service_config(tmp_path))
+    app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url))
     yield app
     app.extensions["webview_toolkit"].store.dispose()
 
@@ -109,22 +160,103 @@ def pay(client, ua: str = UA["safari_ios"], action: str = "approve", **order_fie
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """The service on a real loopback socket (threaded), talking to its sandbox over HTTP."""
+def live_server_factory(tmp_path, database_url):
+    """Start the service on a real loopback socket (threaded), talking to its sandbox over HTTP.
+
+    `start(**config)` → (base URL, app); settings override service_config's. Stopped after the test.
+    """
     import threading
 
     from werkzeug.serving import make_server
 
     from webview_toolkit.web import create_app
 
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    holder["app"] = create_app(service_config(
-        tmp_path, WEBVIEW_PUBLIC_URL=base, KISPG_BASE_URL=f"{base}/sandbox/kispg", KISPG_SESSION_FACTORY=None))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, holder["app"]
-    server.shutdown()
-    thread.join()
-    holder["app"].extensions["webview_toolkit"].store.dispose()
+    running = []
+
+    def start(**overrides):
+        holder = {}
+        server = make_server("127.0.0.1", 0, lambda environ, start_response: holder["app"](environ, start_response),
+                             threaded=True)
+        base = f"http://127.0.0.1:{server.server_port}"
+        holder["app"] = create_app(service_config(
+            tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_PUBLIC_URL=base,
+            KISPG_BASE_URL=f"{base}/sandbox/kispg", KISPG_SESSION_FACTORY=None, **overrides))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread, holder["app"]))
+        return base, holder["app"]
+
+    yield start
+    for server, thread, app in running:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        app.extensions["webview_toolkit"].store.dispose()
+
+
+@pytest.fixture
+def live_server(live_server_factory):
+    """The service on a real loopback socket (threaded), talking to its sandbox over HTTP."""
+    return live_server_factory()
+
+
+# -- the merchant key never leaves: a scan over the whole session ---------------------------------------
+
+class KeyLeakScan(logging.Handler):
+    """Checks every response body and header, log record and CLI output against the merchant keys seen."""
+
+    def __init__(self):
+        super().__init__(level=logging.NOTSET)
+        self.keys = {MERCHANT_KEY}
+        self.leaks: list[str] = []
+        self.scanned = 0
+
+    def check(self, where: str, text: str) -> None:
+        self.scanned += 1
+        for key in self.keys:
+            if key in text:
+                self.leaks.append(f"{where}: {text[max(0, text.index(key) - 80):text.index(key) + 20]!r}")
+
+    def response(self, sender, response, **_extra) -> None:
+        key = sender.config.get("KISPG_MERCHANT_KEY")
+        if isinstance(key, str) and len(key) >= 16:
+            self.keys.add(key)
+        from flask import request
+        where = f"{sender.name} {request.method} {request.path} → {response.status_code}"
+        self.check(where + " (headers)", str(response.headers))
+        if not response.is_streamed and not response.direct_passthrough:
+            self.check(where, response.get_data().decode("utf-8", "replace"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.check(f"log {record.name}:{record.levelname}", text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def merchant_key_scan():
+    """Install the scan for the session; its finalizer fails the run when a key leaked."""
+    from click.testing import CliRunner
+    from flask import request_finished
+
+    scan = KeyLeakScan()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(scan)
+    root.setLevel(logging.DEBUG)
+    request_finished.connect(scan.response, weak=False)
+    invoke = CliRunner.invoke
+
+    def scanned_invoke(self, cli, args=None, **kwargs):
+        result = invoke(self, cli, args, **kwargs)
+        scan.check(f"CLI {getattr(cli, 'name', cli)} {args}", f"{result.output}\n{result.exception!r}")
+        return result
+
+    CliRunner.invoke = scanned_invoke
+    yield scan
+    CliRunner.invoke = invoke
+    request_finished.disconnect(scan.response)
+    root.removeHandler(scan)
+    root.setLevel(old_level)
+    assert not scan.leaks, f"the merchant key leaked {len(scan.leaks)} times:\n" + "\n".join(scan.leaks[:20])
