@@ -105,6 +105,9 @@ def get_order(ord_no: str):
 def cancel_order(ord_no: str):
     """Cancel all (or JSON `amount` of) a paid order; the new state, or 4xx saying why not."""
     body = request.get_json(silent=True)
+    if body is None and request.get_data():
+        # A typo in the body must not read as "no amount", which cancels everything.
+        return _error(400, "body must be a JSON object (or empty, to cancel the whole remaining amount)")
     if body is None:
         body = {}
     if not isinstance(body, dict):
