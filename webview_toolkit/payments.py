@@ -76,6 +76,9 @@ class Payments:
 
     def handle_return(self, form: Mapping[str, str], ord_no_hint: str | None = None) -> ReturnOutcome:
         """Verify a posted auth result against the stored order and approve it at most once."""
+        if any("\x00" in value for value in form.values()) or (ord_no_hint and "\x00" in ord_no_hint):
+            # No genuine result carries one, and PostgreSQL cannot store it.
+            raise ReturnRejected("the result contains a NUL character", ord_no=None)
         ord_no = form.get("ordNo") or ord_no_hint
         if ord_no_hint and form.get("ordNo") and form.get("ordNo") != ord_no_hint:
             raise ReturnRejected("ordNo in the result does not match the returnUrl's order", ord_no=ord_no_hint)

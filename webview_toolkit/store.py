@@ -144,6 +144,8 @@ class OrderStore:
 
     def get(self, ord_no: str) -> Order | None:
         """The order, or None."""
+        if "\x00" in ord_no:
+            return None  # no stored ordNo has one, and PostgreSQL refuses NUL in any text parameter
         with self.engine.connect() as conn:
             row = conn.execute(select(orders).where(orders.c.ord_no == ord_no)).mappings().first()
         return Order(**{name: row[name] for name in ORDER_COLUMNS}) if row else None

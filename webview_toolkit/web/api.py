@@ -62,6 +62,9 @@ def order_problems(body: object) -> dict[str, str]:
         if not isinstance(value, str):
             problems[name] = f"must be a string, got {type(value).__name__}"
             continue
+        if "\x00" in value:
+            problems[name] = "must not contain NUL characters"
+            continue
         if name == "payMethod" and value.upper() not in PAY_METHODS:
             problems[name] = f"must be one of {', '.join(PAY_METHODS)}"
             continue
