@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
 from .kispg import errors as kerr
+from .kispg import specs
 from .kispg.client import KispgClient
 from .kispg.signing import verify_auth_result
 from .store import Order, OrderStore
@@ -109,6 +110,9 @@ class Payments:
             problem = f"amount {form.get('amt')!r} does not match the order's {order.goods_amt}"
         elif len(form.get("tid", "")) != 30:
             problem = "tid must be 30 characters"
+        elif specs.field_problem("auth_result", "payMethod", form.get("payMethod", "")):
+            # Outside the signature, and stored: held to the guide's table like every other field.
+            problem = specs.field_problem("auth_result", "payMethod", form.get("payMethod", ""))
         else:
             try:
                 verify_auth_result(form, mid=self.mid, merchant_key=self._key, now=self.clock())
