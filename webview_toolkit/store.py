@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
+    BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
 )
 from sqlalchemy.engine import Engine
 
@@ -29,7 +29,8 @@ orders = Table(
     Column("ord_no", String(40), primary_key=True),
     Column("status", String(24), nullable=False, index=True),
     Column("goods_nm", String(200), nullable=False),
-    Column("goods_amt", Integer, nullable=False),
+    # Amounts: the guide allows 15 digits, beyond a 32-bit INTEGER (PostgreSQL refuses past 2,147,483,647).
+    Column("goods_amt", BigInteger, nullable=False),
     Column("ord_nm", String(60), nullable=False),
     Column("ord_tel", String(20), nullable=False),
     Column("ord_email", String(120)),
@@ -45,9 +46,9 @@ orders = Table(
     Column("card_code", String(4)),
     Column("fn_nm", String(40)),
     Column("easy_pay_cd", String(4)),
-    Column("cancelled_amt", Integer, nullable=False, default=0),
+    Column("cancelled_amt", BigInteger, nullable=False, default=0),
     Column("status_before_cancel", String(24)),
-    Column("pending_cancel_amt", Integer),
+    Column("pending_cancel_amt", BigInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
