@@ -118,7 +118,8 @@ def cancel_order(ord_no: str):
     amount, reason = body.get("amount"), body.get("reason", "")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         return _error(400, "amount must be an integer number of won", {"amount": "must be an integer"})
-    if not isinstance(reason, str) or len(reason.encode()) > 100:
+    # The guide's canMsg row: 100 bytes, and encodable (a lone surrogate from JSON is not).
+    if not isinstance(reason, str) or specs.field_problem("cancel_request", "canMsg", reason):
         return _error(400, "reason must be a string of at most 100 bytes", {"reason": "at most 100 bytes"})
     try:
         order = payments().cancel(ord_no, amount, reason)
