@@ -135,6 +135,7 @@ def test_orders_api(client):
     @example(body=json.dumps({**ORDER, "goodsAmt": "999999999999999"}).encode(), content_type="application/json", ua="")
     @example(body=json.dumps({**ORDER, "goodsAmt": 3_000_000_000}).encode(), content_type="application/json", ua="")
     @example(body=json.dumps({**ORDER, "goodsNm": "a\x00b"}).encode(), content_type="application/json", ua="")
+    @example(body=json.dumps({**ORDER, "ordNm": "\ud800"}).encode(), content_type="application/json", ua="")
     def run(body, content_type, ua):
         response = client.post("/api/orders", data=body, content_type=content_type or None,
                                headers={"User-Agent": ua})
@@ -227,7 +228,9 @@ def test_cancel_endpoint(client):
     cancels_before = [c for c in calls(client) if c["endpoint"] == "cancel"]
 
     def harmless(body: bytes) -> bool:
-        # A well-formed cancel of a valid amount would really cancel: that is not hostile input.
+        # A well-formed cancel of a valid amount (or an empty body: all of it) really cancels: not hostile input.
+        if not body:
+            return False
         try:
             value = json.loads(body)
         except ValueError:
@@ -241,11 +244,14 @@ def test_cancel_endpoint(client):
         valid_reason = isinstance(reason, str) and len(reason.encode("utf-8", "surrogatepass")) <= 100
         return not (valid_amount and valid_reason)
 
+    tokens = st.sampled_from([ADMIN, {}, {"Authorization": "Bearer wrong"}, {"Authorization": SCRIPT}])
+
     @SETTINGS
-    @given(body=json_body(("amount", "reason")).filter(harmless), data=st.data())
-    def run(body, data):
-        target = data.draw(guard.choices())
-        token = data.draw(st.sampled_from([ADMIN, {}, {"Authorization": "Bearer wrong"}, {"Authorization": SCRIPT}]))
+    @given(body=json_body(("amount", "reason")).filter(harmless), target=guard.choices(), token=tokens)
+    @example(body=b'{"reason": "\\ud800"}', target=guard.paid, token=ADMIN)
+    @example(body=b'{"amount": 1000,}', target=guard.paid, token=ADMIN)
+    @example(body=b'{"amount": 1e3}', target=guard.paid, token=ADMIN)
+    def run(body, target, token):
         quoted = quote_from_bytes(target.encode(), safe="") or "%20"
         response = client.post(f"/api/orders/{quoted}/cancel", data=body, content_type="application/json",
                                headers=token)
