@@ -169,7 +169,9 @@ def choose_card(page, watch: Watch, case: Case, base: str, *, shots: str) -> Non
         # Wait until Chromium has given up on the app (no app here): a click before that races it.
         with page.expect_event("requestfailed", lambda r: urlsplit(r.url).scheme not in ("http", "https")):
             button.click()
-        while not watch.launches:  # the CDP event precedes the request event; this only drains the queue
+        for _ in range(20):  # the CDP event precedes the request event; this only drains the queue
+            if watch.launches:
+                break
             page.evaluate("0")
         [launched] = watch.launches
         if case.platform == "android":
@@ -226,7 +228,7 @@ def test_checkout_pays_in_the_same_tab(open_context, live_server, case):
 
 
 @pytest.mark.parametrize("action, reason", [("fail", "인증에 실패하였습니다."),
-                                            ("cancel", "사용자가 결제를 취소하였습니다.")])
+                                            ("cancel", "사용자가 결제를 취소하였습니다.")], ids=["fail", "cancel"])
 def test_failure_and_cancel_end_in_a_clear_korean_message(open_context, live_server, action, reason):
     base, _ = live_server
     case = BY_ID["kakaotalk_android"]
