@@ -1,0 +1,145 @@
+"""Concurrent shoppers over real HTTP on loopback, and the app under gunicorn with several workers.
+
+Fifty shoppers check out at once, each posting its returnUrl twice: every order is paid
+exactly once, no request errs, no row is lost. Both on SQLite and on PostgreSQL.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+from webview_toolkit.kispg.testing import parse_result_form
+
+from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
+
+SHOPPERS = 50
+
+
+def shop(base: str, barrier: threading.Barrier, ua: str, headers: dict | None = None) -> tuple[str, list[int]]:
+    """One shopper: order, checkout page, sandbox auth, then its returnUrl posted twice at once."""
+    http = requests.Session()
+    # No keep-alive: a server closing an idle connection as the next POST goes out would reset it.
+    http.headers.update({"Connection": "close", **(headers or {})})
+    statuses = []
+    created = http.post(f"{base}/api/orders", json=ORDER, timeout=60)
+    statuses.append(created.status_code)
+    ord_no = created.json()["ordNo"]
+    page = http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": ua}, timeout=60)
+    statuses.append(page.status_code)
+    form = FormParser("kispg-auth")
+    form.feed(page.text)
+    window = http.post(urljoin(base, form.action), data={**form.fields, "sandboxAction": "approve"}, timeout=60)
+    statuses.append(window.status_code)
+    return_url, fields = parse_result_form(window.text)
+    barrier.wait(timeout=60)
+    with ThreadPoolExecutor(2) as twice:
+        posts = list(twice.map(lambda _: http.post(return_url, data=fields, allow_redirects=False, timeout=60),
+                               range(2)))
+    statuses += [p.status_code for p in posts]
+    return ord_no, statuses
+
+
+def checkout_crowd(base: str, calls_url: str, headers: dict | None = None, shoppers: int = SHOPPERS) -> dict:
+    """Run the crowd; assert every request answered as it should; the sandbox's approvals per ordNo."""
+    barrier = threading.Barrier(shoppers)
+    agents = list(UA.values())
+    with ThreadPoolExecutor(shoppers) as pool:
+        results = list(pool.map(lambda i: shop(base, barrier, agents[i % len(agents)], headers), range(shoppers)))
+    assert [statuses for _, statuses in results] == [[201, 200, 200, 303, 303]] * shoppers
+    ord_nos = [ord_no for ord_no, _ in results]
+    assert len(set(ord_nos)) == shoppers
+    calls = requests.get(calls_url, timeout=30).json()
+    approvals = Counter(c["ordNo"] for c in calls if c["endpoint"] == "payment" and c["resultCd"] == "3001")
+    return {"ord_nos": ord_nos, "approvals": approvals,
+            "payment_calls": sum(c["endpoint"] == "payment" for c in calls)}
+
+
+def test_fifty_shoppers_at_once(live_server):
+    base, app = live_server
+    crowd = checkout_crowd(base, f"{base}/sandbox/kispg/_calls")
+    store = app.extensions["webview_toolkit"].store
+    assert store.count() == SHOPPERS
+    assert Counter(store.get(o).status for o in crowd["ord_nos"]) == {"paid": SHOPPERS}
+    # Exactly one approval call per order reached KISPG, though each result was posted twice at once.
+    assert crowd["payment_calls"] == SHOPPERS and set(crowd["approvals"].values()) == {1}
+    for ord_no in crowd["ord_nos"]:
+        kinds = [e["kind"] for e in store.events(ord_no)]
+        assert kinds.count("approval_claimed") == 1 and kinds.count("paid") == 1
+        assert kinds.count("return_duplicate") == 1
+
+
+# -- gunicorn, several workers, one database ------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def standalone_sandbox():
+    """The KISPG sandbox as its own server (as `webview-toolkit sandbox` runs it): one memory for all workers."""
+    from werkzeug.serving import make_server
+
+    from webview_toolkit.kispg.sandbox import create_sandbox_app
+
+    server = make_server("127.0.0.1", 0, create_sandbox_app({"KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY}),
+                         threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone_sandbox, tmp_path):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    # KISPG_ENV=test with KISPG_BASE_URL: the workers talk to one sandbox as they would to KISPG's test host.
+    env = {**os.environ, "KISPG_ENV": "test", "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
+           "KISPG_BASE_URL": standalone_sandbox, "WEBVIEW_DATABASE_URL": database_url, "WEBVIEW_PUBLIC_URL": base,
+           "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_API_TOKEN": "api-token", "KISPG_TIMEOUT": "10"}
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}",
+             "--chdir", str(tmp_path), "--access-logfile", "-", "webview_toolkit.web:create_app()"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).json()["status"] == "ok":
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()[-2000:]
+            time.sleep(0.1)  # waiting for gunicorn's workers to boot, bounded by the deadline
+        try:
+            crowd = checkout_crowd(base, f"{standalone_sandbox}/_calls", {"Authorization": "Bearer api-token"},
+                                   shoppers=20)
+        except requests.RequestException as exc:
+            raise AssertionError(f"{exc}\n{log.read_text(errors='replace')[-3000:]}") from None
+        states = [requests.get(f"{base}/api/orders/{o}", headers={"Authorization": "Bearer api-token"}, timeout=30)
+                  .json()["status"] for o in crowd["ord_nos"]]
+        assert states == ["paid"] * 20
+        assert crowd["payment_calls"] == 20 and set(crowd["approvals"].values()) == {1}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    output = log.read_text(errors="replace")
+    pids = {line.split("pid: ")[1].split(")")[0] for line in output.splitlines() if "Booting worker with pid" in line}
+    assert len(pids) == 2, output[-2000:]
+    assert MERCHANT_KEY not in output and " 500 " not in output
