@@ -193,7 +193,7 @@ def open_window(web, ua=ANDROID, **extra):
 
 
 @pytest.mark.parametrize("ua,expected", [
-    (ANDROID, "intent://sandbox#Intent;scheme=mpocket.online.ansimclick;package=kr.co.samsungcard.mpocket;end"),
+    (ANDROID, "intent://launch#Intent;scheme=mpocket.online.ansimclick;package=kr.co.samsungcard.mpocket;end"),
     (IPHONE, "mpocket.online.ansimclick://"),
     (DESKTOP, None),
 ], ids=["android", "ios", "desktop"])

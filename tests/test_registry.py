@@ -146,3 +146,16 @@ def test_code_tables_from_the_guide():
     assert codes.name("telco", "LGT") == "LGU+"
     assert codes.name("easypay", "02") == "카카오페이"
     assert codes.name("card_company", "99") is None
+
+
+def test_launch_url_for_each_platform(tmp_path):
+    from webview_toolkit.registry import launch_url
+    directory = write_registry(tmp_path, extra_apps=[
+        {"id": "x", "name_ko": "가", "name_en": "X", "category": "card", "android_package": "com.example.x"},
+    ])
+    registry = load_registry(directory)
+    base, bare = registry.app("base"), registry.app("x")
+    assert launch_url(base, "android") == "intent://launch#Intent;scheme=basescheme;package=com.example.base;end"
+    assert launch_url(base, "ios") == "basescheme://"
+    assert launch_url(bare, "android") == "intent://launch#Intent;action=android.intent.action.MAIN;package=com.example.x;end"
+    assert launch_url(bare, "ios") is None and launch_url(base, "other") is None

@@ -35,7 +35,11 @@ def test_cancelled_page(client):
 def test_own_app_gets_a_way_back(tmp_path):
     client = create_app(service_config(tmp_path)).test_client()
     ord_no = pay(client, ua=UA["own_app"])
-    assert 'href="myshop://"' in client.get(f"/orders/{ord_no}").get_data(as_text=True)
+    page = client.get(f"/orders/{ord_no}", headers={"User-Agent": UA["own_app"]}).get_data(as_text=True)
+    assert 'href="myshop://"' in page
+    for ua in ("kakaotalk_ios", "safari_ios", "desktop_chrome"):
+        page = client.get(f"/orders/{ord_no}", headers={"User-Agent": UA[ua]}).get_data(as_text=True)
+        assert "myshop://" not in page and "앱으로 돌아가기" not in page
 
 
 def test_no_app_link_without_an_app_scheme(tmp_path):

@@ -14,14 +14,14 @@ from pathlib import Path
 import yaml
 
 from ._fields import Problems
-from .apps import CATEGORIES, App, parse_app
+from .apps import CATEGORIES, App, launch_url, parse_app
 from .browsers import Browser, parse_browser
 from .codes import CodeTables, freeze_codes, parse_codes
 from .lint import lint
 
 __all__ = [
     "App", "Browser", "CATEGORIES", "CodeTables", "Registry", "RegistryError",
-    "check_registry", "default_registry_dir", "load_registry",
+    "check_registry", "default_registry_dir", "launch_url", "load_registry",
 ]
 
 TOP_LEVEL_KEYS = frozenset({"apps", "browsers", "codes"})

@@ -95,3 +95,18 @@ def _store_id(entry: EntryReader) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return entry.string("app_store_id", required=False)
+
+
+def launch_url(app: App, platform: str) -> str | None:
+    """A link that opens the app from a web page: intent:// on Android, its scheme on iOS, else None.
+
+    Without a known Android scheme the intent names only the package; Chrome then opens the
+    app if it takes a browsable MAIN intent, and its Play Store page otherwise.
+    """
+    if platform == "android" and app.android_package:
+        if app.android_schemes:
+            return f"intent://launch#Intent;scheme={app.android_schemes[0]};package={app.android_package};end"
+        return f"intent://launch#Intent;action=android.intent.action.MAIN;package={app.android_package};end"
+    if platform == "ios" and app.ios_schemes:
+        return f"{app.ios_schemes[0]}://"
+    return None

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from .. import qr
-from ..registry import load_registry
+from ..registry import launch_url, load_registry
 from ..store import new_ord_no
 from ..useragent import classify
 from .extensions import store
@@ -24,16 +24,9 @@ def launch_links(platform: str) -> list[dict]:
     """Each registry app as a link that launches it: intent:// on Android, its scheme on iOS."""
     links = []
     for app in load_registry().apps:
-        if platform == "android" and app.android_package:
-            scheme = (app.android_schemes or ("https",))[0]
-            href = f"intent://launch#Intent;scheme={scheme};package={app.android_package};end"
-            if scheme == "https":
-                href = f"intent://#Intent;package={app.android_package};action=android.intent.action.MAIN;end"
-        elif platform != "android" and app.ios_schemes:
-            href = f"{app.ios_schemes[0]}://"
-        else:
-            continue
-        links.append({"id": app.id, "name": app.name_ko, "category": app.category, "href": href})
+        href = launch_url(app, "android" if platform == "android" else "ios")
+        if href:
+            links.append({"id": app.id, "name": app.name_ko, "category": app.category, "href": href})
     return links
 
 

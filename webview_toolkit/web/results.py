@@ -1,10 +1,11 @@
 """`GET /orders/<ordNo>`: the result page in plain Korean."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
 from ..registry import load_registry
 from ..store import Order
+from ..useragent import classify
 from .extensions import store
 
 bp = Blueprint("results", __name__)
@@ -37,6 +38,9 @@ def page(ord_no: str):
     if order is None:
         abort(404)
     headline, detail = HEADLINES[order.status]
+    config = current_app.config
+    client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
+    # Only the merchant's own app can follow its scheme; anyone else would get a dead button.
+    app_scheme = config.get("WEBVIEW_APP_SCHEME") if client.own_app else None
     return render_template("results/page.html", order=order, headline=headline, detail=detail,
-                           means=payment_means(order), pending=order.status in PENDING,
-                           app_scheme=current_app.config.get("WEBVIEW_APP_SCHEME"))
+                           means=payment_means(order), pending=order.status in PENDING, app_scheme=app_scheme)

@@ -65,14 +65,3 @@ def find_app(registry: Registry | None, app_id: str) -> App | None:
         return registry.app(app_id)
     except KeyError:
         return None
-
-
-def launch_url(app: App | None, platform: str) -> str | None:
-    """An intent:// URL on Android, the app's scheme on iOS, None elsewhere or without one."""
-    if app is None:
-        return None
-    if platform == "android" and app.android_package and app.android_schemes:
-        return f"intent://sandbox#Intent;scheme={app.android_schemes[0]};package={app.android_package};end"
-    if platform == "ios" and app.ios_schemes:
-        return f"{app.ios_schemes[0]}://"
-    return None

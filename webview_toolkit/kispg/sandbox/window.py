@@ -9,7 +9,8 @@ from flask import render_template, request
 from .. import codes
 from ..signing import edi_date_now, sign
 from .common import Refusal, check_fields, check_signed, decode_form, merchant, state
-from .launch import app_for_card, card_choices, easypay_choices, find_app, launch_url, platform_of
+from ...registry import launch_url
+from .launch import app_for_card, card_choices, easypay_choices, find_app, platform_of
 from .state import AuthRecord, PendingWindow
 
 SANDBOX_FIELDS = ("sandboxAction", "sandboxCardCode")
@@ -76,7 +77,7 @@ def choose() -> tuple[str, int] | str:
     app = find_app(registry, window.app_id)
     platform = platform_of(request.headers.get("User-Agent", ""))
     return render_template("kispg_sandbox/launch.html", token=token, fields=window.fields, app=app,
-                           platform=platform, launch_url=launch_url(app, platform), window=window)
+                           platform=platform, launch_url=launch_url(app, platform) if app else None, window=window)
 
 
 def finish() -> tuple[str, int] | str:
