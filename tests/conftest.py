@@ -215,7 +215,8 @@ class KeyLeakScan(logging.Handler):
         self.scanned += 1
         for key in self.keys:
             if key in text:
-                self.leaks.append(f"{where}: {text[max(0, text.index(key) - 80):text.index(key) + 20]!r}")
+                at = text.index(key)
+                self.leaks.append(f"{where}: {text[max(0, at - 80):at + len(key) + 20].replace(key, '«the key»')!r}")
 
     def response(self, sender, response, **_extra) -> None:
         key = sender.config.get("KISPG_MERCHANT_KEY")
@@ -242,9 +243,10 @@ def merchant_key_scan():
 
     scan = KeyLeakScan()
     root, ours = logging.getLogger(), logging.getLogger("webview_toolkit")
-    old_level = ours.level
+    old_levels = root.level, ours.level
     root.addHandler(scan)
-    # Our package's records at every level reach the root's handlers; other libraries' at their usual levels.
+    # Every library's INFO and up, and our package's DEBUG, is made and scanned (urllib3's chatty DEBUG is not).
+    root.setLevel(logging.INFO)
     ours.setLevel(logging.DEBUG)
     request_finished.connect(scan.response, weak=False)
     invoke = CliRunner.invoke
@@ -259,5 +261,6 @@ def merchant_key_scan():
     CliRunner.invoke = invoke
     request_finished.disconnect(scan.response)
     root.removeHandler(scan)
-    ours.setLevel(old_level)
+    root.setLevel(old_levels[0])
+    ours.setLevel(old_levels[1])
     assert not scan.leaks, f"the merchant key leaked {len(scan.leaks)} times:\n" + "\n".join(scan.leaks[:20])
