@@ -1,0 +1,88 @@
+"""What the bench scripts share: gunicorn and the sandbox as subprocesses on loopback, a throwaway PostgreSQL."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+BENCH_MID = "bench0001m"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Poll url until it answers 200; RuntimeError if the process dies or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before {url} answered")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], health_url: str, log: Path) -> Iterator[subprocess.Popen]:
+    """Start a server process in its own session, wait for health_url, stop it (SIGTERM) afterwards."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=ROOT, start_new_session=True)
+    try:
+        wait_until_up(health_url, process)
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def gunicorn(app_spec: str, port: int, *, workers: int = 2, threads: int = 1) -> list[str]:
+    """The gunicorn command line for an app factory on 127.0.0.1:port."""
+    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--pythonpath", str(ROOT), "--log-level", "warning"]
+    if threads > 1:
+        command += ["--threads", str(threads)]
+    return command + [app_spec]
+
+
+@contextlib.contextmanager
+def postgresql() -> Iterator[object | None]:
+    """A throwaway PostgreSQL cluster (tests/pg_cluster.py), or None when the server binaries are missing."""
+    sys.path.insert(0, str(ROOT))
+    from tests.pg_cluster import PgCluster, PgUnavailable
+
+    try:
+        cluster = PgCluster.start()
+    except PgUnavailable as exc:
+        print(f"PostgreSQL: skipped ({exc})")
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def machine() -> str:
+    """nproc, CPU model, Python version and load average, for the figures' caption."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return (f"nproc {len(os.sched_getaffinity(0))} ({model}), Python {sys.version.split()[0]}, load average before the run {load}")
