@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 STATUSES = (
     "created", "authenticated", "approving", "paid", "failed",
@@ -132,7 +133,18 @@ class OrderStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-        metadata.create_all(self.engine)
+        self._create_schema()
+
+    def _create_schema(self, attempts: int = 5) -> None:
+        # Workers booting together on a fresh database race to create the tables: the loser
+        # gets "already exists" and would fail to boot. Each retry creates only what is missing.
+        for attempt in range(attempts):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except DBAPIError:
+                if attempt == attempts - 1:
+                    raise
 
     def create(self, **values: Any) -> Order:
         """Insert a new order in `created`."""
