@@ -1,7 +1,7 @@
 """Benchmark: complete sandbox checkouts per second (order → page → auth → returnUrl → approval), SQLite and PostgreSQL.
 
 Run: .venv/bin/python bench/bench_service.py [--seconds 15] [--shoppers 8]
-The service runs under `gunicorn --workers 2 --threads 4` with KISPG_ENV=test and
+The service runs under `gunicorn --workers 4` (sync workers) with KISPG_ENV=test and
 KISPG_BASE_URL at one `webview-toolkit sandbox` process (the sandbox keeps its memory per
 process, so several workers share one standalone sandbox). Python shoppers in threads
 drive whole checkouts for a fixed time; every order is checked to be paid afterwards.
@@ -72,7 +72,7 @@ def drive(base: str, seconds: float, shoppers: int) -> dict[str, float]:
 
     def shopper(_):
         http = requests.Session()
-        # No keep-alive: gunicorn's gthread worker may close an idle connection as the next POST goes out.
+        # One connection per request, as gunicorn's sync workers serve them anyway.
         http.headers.update({"Authorization": f"Bearer {TOKEN}", "Connection": "close"})
         while time.monotonic() < stop:
             start = time.perf_counter()
@@ -116,13 +116,17 @@ def main() -> None:
                 base = f"http://127.0.0.1:{port}"
                 env = {**merchant, "KISPG_ENV": "test", "KISPG_BASE_URL": sandbox, "WEBVIEW_DATABASE_URL": url,
                        "WEBVIEW_PUBLIC_URL": base, "WEBVIEW_ADMIN_TOKEN": "bench-admin", "WEBVIEW_API_TOKEN": TOKEN}
-                with running(gunicorn("webview_toolkit.web:create_app()", port, threads=4), env, f"{base}/healthz",
+                with running(gunicorn("webview_toolkit.web:create_app()", port, workers=4), env, f"{base}/healthz",
                              work / f"service-{name}.log"):
                     drive(base, 2, args.shoppers)  # warm-up: imports, pools, caches
                     figures[name] = drive(base, args.seconds, args.shoppers)
+    except Exception:
+        for log in sorted(work.glob("*.log")):
+            print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}")
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"gunicorn --workers 2 --threads 4, one sandbox process, {args.shoppers} shoppers, {args.seconds:g} s")
+    print(f"gunicorn --workers 4 (sync), one sandbox process, {args.shoppers} shoppers, {args.seconds:g} s")
     print(f"{'database':<12}{'checkouts':>10}{'checkouts/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'paid':>7}")
     for name, f in figures.items():
         print(f"{name:<12}{f['count']:>10}{f['rate']:>13.1f}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['paid']:>7}")
