@@ -109,3 +109,28 @@ def test_real_kispg_form_posts_to_its_auth_url(tmp_path):
                          headers={"Authorization": "Bearer t"}).get_json()["ordNo"]
     assert checkout_form(client, ord_no, UA["safari_ios"]).action == "https://testapi.kispg.co.kr/v2/auth"
     assert client.get("/sandbox/kispg/_calls").status_code == 404, "no sandbox outside KISPG_ENV=sandbox"
+
+
+def _corpus():
+    from .test_useragent import CORPUS
+    return [row for row in CORPUS if row["bot"] != "true"]
+
+
+def test_corpus_user_agents_pick_the_form_fields(tmp_path):
+    """Every labelled user agent of the corpus gets model/channel and app_scheme from its labels."""
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    rows = _corpus()
+    client = create_app(service_config(tmp_path, WEBVIEW_APP_UA_TOKEN=None)).test_client()
+    ord_no = create_order(client)
+    wrong = []
+    for row in rows:
+        fields = checkout_form(client, ord_no, row["ua"]).fields
+        mobile = row["mobile"] == "true"
+        expected = ("MOB", "0002") if mobile else ("WEB", "0001")
+        reserved = f"app_scheme={row['app_scheme']}" if row["app_scheme"] != "-" else None
+        if (fields["model"], fields["channel"]) != expected or fields.get("mbsReserved") != reserved:
+            wrong.append((row["ua"][:80], fields["model"], fields.get("mbsReserved")))
+    assert len(rows) >= 150 and wrong == []
+    assert sum(row["app_scheme"] != "-" for row in rows) >= 10
