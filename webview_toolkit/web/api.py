@@ -50,7 +50,9 @@ def order_problems(body: object) -> dict[str, str]:
     """Field → what is wrong with it, for a POST /api/orders body."""
     if not isinstance(body, dict):
         return {"(body)": "must be a JSON object"}
-    problems = {name: "unknown field" for name in body if name not in ORDER_FIELDS}
+    # A name is echoed in the JSON answer: one with a lone surrogate (a valid JSON escape) must still encode.
+    problems = {name.encode("utf-8", "backslashreplace").decode("utf-8"): "unknown field"
+                for name in body if name not in ORDER_FIELDS}
     for name, (_, required) in ORDER_FIELDS.items():
         value = body.get(name)
         if value is None or value == "":
