@@ -136,6 +136,7 @@ def test_orders_api(client):
     @example(body=json.dumps({**ORDER, "goodsAmt": 3_000_000_000}).encode(), content_type="application/json", ua="")
     @example(body=json.dumps({**ORDER, "goodsNm": "a\x00b"}).encode(), content_type="application/json", ua="")
     @example(body=json.dumps({**ORDER, "ordNm": "\ud800"}).encode(), content_type="application/json", ua="")
+    @example(body=b'{"\\ud800": null}', content_type="application/json", ua="")
     def run(body, content_type, ua):
         response = client.post("/api/orders", data=body, content_type=content_type or None,
                                headers={"User-Agent": ua})
