@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import (
+    bindparam, func,
     BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
 )
 from sqlalchemy.engine import Engine
@@ -112,6 +113,8 @@ class Order:
 
 
 ORDER_COLUMNS = tuple(f.name for f in fields(Order))
+# Built once: the checkout page reads an order on every view, and building the statement cost more than running it.
+GET_ORDER = select(*(orders.c[name] for name in ORDER_COLUMNS)).where(orders.c.ord_no == bindparam("ord_no"))
 
 
 def _now() -> datetime:
@@ -160,8 +163,8 @@ class OrderStore:
         if "\x00" in ord_no:
             return None  # no stored ordNo has one, and PostgreSQL refuses NUL in any text parameter
         with self.engine.connect() as conn:
-            row = conn.execute(select(orders).where(orders.c.ord_no == ord_no)).mappings().first()
-        return Order(**{name: row[name] for name in ORDER_COLUMNS}) if row else None
+            row = conn.execute(GET_ORDER, {"ord_no": ord_no}).first()
+        return Order(*row) if row else None
 
     def transition(self, ord_no: str, from_statuses: Iterable[str], to_status: str, *,
                    event_kind: str, detail: dict | None = None, require_tid: str | None = None,
@@ -207,7 +210,7 @@ class OrderStore:
     def count(self) -> int:
         """How many orders there are."""
         with self.engine.connect() as conn:
-            return len(conn.execute(select(orders.c.ord_no)).all())
+            return conn.execute(select(func.count()).select_from(orders)).scalar_one()
 
     def dispose(self) -> None:
         """Close pooled connections."""

@@ -23,5 +23,5 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint
-        app.register_blueprint(create_sandbox_blueprint(), url_prefix="/sandbox/kispg")
+        app.register_blueprint(create_sandbox_blueprint(), url_prefix=checkout.SANDBOX_PREFIX)
     return app

@@ -8,8 +8,10 @@ from .extensions import payments
 
 bp = Blueprint("returns", __name__)
 
+RETURN_PATH = "/kispg/return"
 
-@bp.post("/kispg/return")
+
+@bp.post(RETURN_PATH)
 def kispg_return():
     """Hand the posted result to the payment flow; 303 to the result page, or a refusal page."""
     try:
