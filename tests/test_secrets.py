@@ -25,3 +25,19 @@ def test_key_never_leaves_the_server(client, caplog):
     lines = [record.getMessage() for record in caplog.records]
     assert any("[merchant key]" in line for line in lines), "the redactor rewrote the careless line"
     assert all(MERCHANT_KEY not in line for line in lines)
+
+
+def test_one_redactor_per_logger_however_many_apps(tmp_path):
+    from webview_toolkit.web import create_app
+    from webview_toolkit.web.extensions import KeyRedactor
+
+    from .conftest import service_config
+    for index in range(3):
+        (tmp_path / str(index)).mkdir()
+        create_app(service_config(tmp_path / str(index), KISPG_MERCHANT_KEY=f"key-number-{index}-" + "x" * 30))
+    logger = logging.getLogger("webview_toolkit")
+    redactors = [f for f in logger.filters if isinstance(f, KeyRedactor)]
+    assert len(redactors) == 1
+    record = logging.LogRecord("webview_toolkit", logging.INFO, __file__, 1, "k=%s", ("key-number-1-" + "x" * 30,), None)
+    redactors[0].filter(record)
+    assert record.getMessage() == "k=[merchant key]"

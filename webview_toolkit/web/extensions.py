@@ -37,24 +37,35 @@ def init_app(app: Flask) -> None:
     payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
                         approving_grace=config["KISPG_TIMEOUT"] * 2 + 5)
     app.extensions[KEY] = Services(store, client, payments)
-    redactor = KeyRedactor(config["KISPG_MERCHANT_KEY"])
     # Logger filters do not apply to records propagated from children: give each its own.
     names = ["werkzeug", "webview_toolkit"] + [n for n in logging.root.manager.loggerDict if n.startswith("webview_toolkit.")]
     for logger in [app.logger] + [logging.getLogger(name) for name in names]:
-        logger.addFilter(redactor)
+        KeyRedactor.guard(logger, config["KISPG_MERCHANT_KEY"])
 
 
 class KeyRedactor(logging.Filter):
-    """Replace the merchant key in any log record, whatever logged it."""
+    """Replace merchant keys in any log record, whatever logged it; one per logger, however many apps."""
 
-    def __init__(self, key: str):
+    def __init__(self):
         super().__init__("redact-merchant-key")
-        self._key = key
+        self._keys: set[str] = set()
+
+    @classmethod
+    def guard(cls, logger: logging.Logger, key: str) -> None:
+        """Make sure the logger's redactor knows this key (adding the redactor once)."""
+        redactor = next((f for f in logger.filters if isinstance(f, cls)), None)
+        if redactor is None:
+            redactor = cls()
+            logger.addFilter(redactor)
+        if key:
+            redactor._keys.add(key)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self._key and self._key in message:
-            record.msg, record.args = message.replace(self._key, "[merchant key]"), None
+        if any(key in message for key in self._keys):
+            for key in self._keys:
+                message = message.replace(key, "[merchant key]")
+            record.msg, record.args = message, None
         return True
 
 
