@@ -52,6 +52,8 @@ def service_config(tmp_path, **overrides) -> dict:
         "WEBVIEW_PUBLIC_URL": PUBLIC,
         "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_APP_UA_TOKEN": "MyShopApp",
         "WEBVIEW_APP_SCHEME": "myshop://",
+        # Settle unknown outcomes at once; tests of the waiting period set their own.
+        "KISPG_RECONCILE_AFTER": 0,
         "KISPG_SESSION_FACTORY": lambda app: wsgi_session(app, PUBLIC),
     }
     config.update(overrides)

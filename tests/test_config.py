@@ -34,12 +34,14 @@ def test_complete_prod_settings(tmp_path):
                       WEBVIEW_PUBLIC_URL="https://shop.example", WEBVIEW_ADMIN_TOKEN="a", WEBVIEW_API_TOKEN="b")
     resolve(config, str(tmp_path))
     assert config["KISPG_TIMEOUT"] == 10.0
+    assert config["KISPG_RECONCILE_AFTER"] == 25.0, "twice the read timeout and a margin"
 
 
 @pytest.mark.parametrize("values, problem", [
     ({"KISPG_ENV": "staging"}, "KISPG_ENV must be one of sandbox, test, prod"),
     ({"KISPG_TIMEOUT": "soon"}, "KISPG_TIMEOUT must be a positive number"),
     ({"KISPG_TIMEOUT": "-1"}, "KISPG_TIMEOUT must be a positive number"),
+    ({"KISPG_RECONCILE_AFTER": "-5"}, "KISPG_RECONCILE_AFTER must be a number of seconds, at least 0"),
     ({"KISPG_MID": "short", "KISPG_MERCHANT_KEY": "k"}, "KISPG_MID must be 10 bytes"),
     ({"WEBVIEW_PUBLIC_URL": "shop.example"}, "WEBVIEW_PUBLIC_URL must be an absolute"),
     ({"WEBVIEW_APP_SCHEME": "myshop"}, "WEBVIEW_APP_SCHEME must look like 'myapp://'"),

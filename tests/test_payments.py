@@ -69,10 +69,19 @@ def test_unknown_stays_unknown_while_inquiry_fails_then_reconcile_resolves(clien
     arm(client, "order", "error500")
     returned(client, ord_no)
     assert order(client, ord_no)["status"] == "unknown"
-    assert "결제 확인 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
     resolved = app.extensions["webview_toolkit"].payments.reconcile_all()
     assert [(o.ord_no, o.status) for o in resolved] == [(ord_no, "paid")]
     assert app.extensions["webview_toolkit"].payments.stuck_orders() == []
+
+
+def test_result_page_settles_an_unknown_order(client):
+    ord_no = create_order(client)
+    arm(client, "payment", "commit_then_timeout")
+    arm(client, "order", "error500")
+    returned(client, ord_no)
+    assert order(client, ord_no)["status"] == "unknown"
+    assert "결제 완료" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
+    assert order(client, ord_no)["status"] == "paid"
 
 
 def test_reconcile_endpoint(client):
@@ -131,3 +140,74 @@ def test_mismatched_approval_is_net_cancelled(client, app, monkeypatch):
     assert state["status"] == "cancelled" and "망취소" in state["resultMsg"]
     cancels = [c for c in client.get("/sandbox/kispg/_calls").get_json() if c["endpoint"] == "cancel"]
     assert [c["resultCd"] for c in cancels] == ["2001"]
+
+
+# -- what KISPG does not show yet is not a failure yet ------------------------------------------------
+
+@pytest.fixture
+def patient(tmp_path, database_url):
+    """A service that waits 30 s before taking 'KISPG shows nothing' as final."""
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_RECONCILE_AFTER=30))
+    yield app, app.test_client()
+    app.extensions["webview_toolkit"].store.dispose()
+
+
+def age(app, ord_no, seconds=60):
+    """Pretend the order's last change happened `seconds` ago."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from webview_toolkit.store import orders
+    with app.extensions["webview_toolkit"].store.engine.begin() as conn:
+        conn.execute(update(orders).where(orders.c.ord_no == ord_no)
+                     .values(updated_at=datetime.now(timezone.utc) - timedelta(seconds=seconds)))
+
+
+def test_lost_approval_stays_unknown_until_it_can_be_settled(patient):
+    app, client = patient
+    ord_no = create_order(client)
+    arm(client, "payment", "timeout")
+    returned(client, ord_no)
+    assert order(client, ord_no)["status"] == "unknown"
+    payments = app.extensions["webview_toolkit"].payments
+    assert [o.status for o in payments.reconcile_all()] == ["unknown"]
+    assert "결제 확인 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
+    kinds = [e["kind"] for e in app.extensions["webview_toolkit"].store.events(ord_no)]
+    assert kinds.count("reconcile_not_yet") == 2
+    age(app, ord_no)
+    # The result page, refreshing itself, settles it once it is due.
+    page = client.get(f"/orders/{ord_no}").get_data(as_text=True)
+    assert "결제 실패" in page and order(client, ord_no)["status"] == "failed"
+
+
+def test_an_approval_that_lands_late_is_still_found(patient):
+    app, client = patient
+    ord_no = create_order(client)
+    arm(client, "payment", "commit_then_timeout")
+    returned(client, ord_no)
+    assert order(client, ord_no)["status"] == "paid", "KISPG shows the approval: no need to wait"
+
+
+def test_reconcile_never_races_an_approval_in_flight(patient):
+    app, client = patient
+    ord_no = create_order(client)
+    store = app.extensions["webview_toolkit"].store
+    store.transition(ord_no, ("created",), "approving", event_kind="approval_claimed", tid="T" * 30)
+    payments = app.extensions["webview_toolkit"].payments
+    assert payments.reconcile(ord_no).status == "approving"
+    assert payments.stuck_orders() == []
+    assert [c for c in client.get("/sandbox/kispg/_calls").get_json() if c["endpoint"] == "order"] == []
+
+
+def test_lost_cancel_stays_cancelling_until_it_can_be_settled(patient):
+    app, client = patient
+    ord_no = pay(client)
+    arm(client, "cancel", "error500")
+    response = client.post(f"/api/orders/{ord_no}/cancel", headers=ADMIN)
+    assert response.get_json()["status"] == "cancelling"
+    age(app, ord_no)
+    assert [o.status for o in app.extensions["webview_toolkit"].payments.reconcile_all()] == ["paid"]

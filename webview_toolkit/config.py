@@ -11,7 +11,7 @@ ENVIRONMENTS = ("sandbox", "test", "prod")
 
 # Environment variable → config key; everything the service reads from the environment.
 ENV_KEYS = (
-    "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT",
+    "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
     "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME",
 )
@@ -23,6 +23,8 @@ DEFAULTS = {
     "KISPG_BASE_URL": None,
     "KISPG_TIMEOUT": 10.0,
     "KISPG_CONNECT_TIMEOUT": 3.0,
+    # Seconds after which KISPG not showing an approval or cancel means it did not happen.
+    "KISPG_RECONCILE_AFTER": None,
     "WEBVIEW_DATABASE_URL": None,
     "WEBVIEW_PUBLIC_URL": None,
     "WEBVIEW_ADMIN_TOKEN": None,
@@ -55,6 +57,18 @@ def resolve(config: dict, instance_path: str) -> None:
             raise ValueError
     except (TypeError, ValueError):
         problems.append(f"KISPG_TIMEOUT must be a positive number of seconds, got {config['KISPG_TIMEOUT']!r}")
+    else:
+        if config.get("KISPG_RECONCILE_AFTER") is None:
+            # Past twice the read timeout (and a margin) a lost request is no longer being processed.
+            config["KISPG_RECONCILE_AFTER"] = config["KISPG_TIMEOUT"] * 2 + 5
+    if config.get("KISPG_RECONCILE_AFTER") is not None:
+        try:
+            config["KISPG_RECONCILE_AFTER"] = float(config["KISPG_RECONCILE_AFTER"])
+            if config["KISPG_RECONCILE_AFTER"] < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append("KISPG_RECONCILE_AFTER must be a number of seconds, at least 0, "
+                            f"got {config['KISPG_RECONCILE_AFTER']!r}")
     if env == "sandbox":
         if not config["KISPG_MID"] or not config["KISPG_MERCHANT_KEY"]:
             config["KISPG_MID"], config["KISPG_MERCHANT_KEY"] = sandbox_merchant(instance_path)

@@ -22,8 +22,8 @@ from .kispg.signing import verify_auth_result
 from .store import Order, OrderStore
 
 AUTH_OK = "0000"
-# States a reconcile pass resolves; `approving` only once it is older than this grace period,
-# so a reconcile never races an approval that is still waiting for KISPG's answer.
+# States a reconcile resolves. What KISPG does not (yet) show is conclusive only once the order
+# has sat `settle_after` seconds: before that, an approval or cancel may still be in flight.
 STUCK_STATES = ("approving", "unknown", "cancelling")
 
 
@@ -65,13 +65,13 @@ class Payments:
     """Runs approvals, cancels and inquiries for one merchant against one store."""
 
     def __init__(self, store: OrderStore, client: KispgClient, *, mid: str, merchant_key: str,
-                 clock: Callable[[], datetime] | None = None, approving_grace: float = 60.0):
+                 clock: Callable[[], datetime] | None = None, settle_after: float = 60.0):
         self.store = store
         self.client = client
         self.mid = mid
         self._key = merchant_key
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self.approving_grace = timedelta(seconds=approving_grace)
+        self.settle_after = timedelta(seconds=settle_after)
 
     # -- returnUrl -----------------------------------------------------------
 
@@ -177,10 +177,17 @@ class Payments:
         order = self._order(ord_no)
         if order.status not in STUCK_STATES or not order.tid:
             return order
+        due = self.is_due(order)
+        if order.status == "approving" and not due:
+            return order  # a worker is still waiting for KISPG's answer to this approval
         try:
             inquiry = self.client.inquire(tid=order.tid, goods_amt=order.goods_amt)
         except kerr.DeclinedError as exc:
             if order.status == "cancelling":
+                return order
+            if not due:
+                # KISPG may still be processing the approval whose answer was lost: ask again later.
+                self.store.log(ord_no, "reconcile_not_yet", {"resultCd": exc.result_cd})
                 return order
             # KISPG holds no approval for this order: it was never charged.
             self.store.transition(ord_no, ("approving", "unknown"), "failed", event_kind="reconciled_not_approved",
@@ -191,7 +198,7 @@ class Payments:
             self.store.log(ord_no, "reconcile_failed", {"error": type(exc).__name__, "message": str(exc)})
             return order
         if order.status == "cancelling":
-            return self._settle_cancel_from(order, inquiry)
+            return self._settle_cancel_from(order, inquiry, due)
         if inquiry.trx_status == "취소":
             self.store.transition(ord_no, ("approving", "unknown"), "cancelled", event_kind="reconciled_cancelled",
                                   detail=_public(inquiry.raw), cancelled_amt=order.goods_amt)
@@ -203,11 +210,13 @@ class Payments:
                               detail=_public(inquiry.raw), **_approval_columns(inquiry))
         return self._order(ord_no)
 
+    def is_due(self, order: Order) -> bool:
+        """Whether the order has sat long enough that what KISPG does not show did not happen."""
+        return _aware(order.updated_at) <= self.clock() - self.settle_after
+
     def stuck_orders(self) -> list[Order]:
         """Orders a reconcile pass should look at now."""
-        cutoff = self.clock() - self.approving_grace
-        return [o for o in self.store.in_status(STUCK_STATES)
-                if o.status != "approving" or _aware(o.updated_at) <= cutoff]
+        return [o for o in self.store.in_status(STUCK_STATES) if o.status != "approving" or self.is_due(o)]
 
     def reconcile_all(self) -> list[Order]:
         """Reconcile every stuck order; return them as they are afterwards."""
@@ -245,11 +254,13 @@ class Payments:
                               cancelled_amt=cancelled, pending_cancel_amt=None)
         return self._order(ord_no)
 
-    def _settle_cancel_from(self, order: Order, inquiry) -> Order:
+    def _settle_cancel_from(self, order: Order, inquiry, due: bool) -> Order:
         """Finish a cancel whose answer was lost, from the inquiry's remaining balance."""
         remaining = inquiry.remaining
         cancelled = order.goods_amt - remaining
         if cancelled <= order.cancelled_amt:
+            if not due:
+                return order  # the cancel may still be in flight at KISPG: ask again later
             status = order.status_before_cancel or "paid"
         else:
             status = "cancelled" if remaining <= 0 else "partially_cancelled"

@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     )
     store = OrderStore(config["WEBVIEW_DATABASE_URL"])
     payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
-                        approving_grace=config["KISPG_TIMEOUT"] * 2 + 5)
+                        settle_after=config["KISPG_RECONCILE_AFTER"])
     app.extensions[KEY] = Services(store, client, payments)
     # Logger filters do not apply to records propagated from children: give each its own.
     names = ["werkzeug", "webview_toolkit"] + [n for n in logging.root.manager.loggerDict if n.startswith("webview_toolkit.")]

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from ..registry import load_registry
 from ..store import Order
 from ..useragent import classify
-from .extensions import store
+from .extensions import payments, store
 
 bp = Blueprint("results", __name__)
 
@@ -37,6 +37,9 @@ def page(ord_no: str):
     order = store().get(ord_no)
     if order is None:
         abort(404)
+    if order.status in PENDING and order.status != "authenticated" and payments().is_due(order):
+        # The page refreshes itself: once an unknown outcome can be settled, settle it here.
+        order = payments().reconcile(ord_no)
     headline, detail = HEADLINES[order.status]
     config = current_app.config
     client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
