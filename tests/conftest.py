@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
-from html.parser import HTMLParser
 
 import pytest
 from hypothesis import settings
 
-from webview_toolkit.kispg.testing import parse_result_form, wsgi_session
+from webview_toolkit.kispg.testing import FormParser, parse_result_form, wsgi_session
 
 from .pg_cluster import PgCluster, PgUnavailable
 
@@ -119,27 +118,6 @@ def create_order(client, **fields) -> str:
     response = client.post("/api/orders", json={**ORDER, **fields})
     assert response.status_code == 201, response.get_json()
     return response.get_json()["ordNo"]
-
-
-class FormParser(HTMLParser):
-    """The first form with the given id: its action, target and inputs."""
-
-    def __init__(self, form_id: str):
-        super().__init__()
-        self.form_id, self.inside = form_id, False
-        self.action = self.target = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        values = {k: v or "" for k, v in attrs}
-        if tag == "form" and values.get("id") == self.form_id:
-            self.inside, self.action, self.target = True, values.get("action"), values.get("target")
-        elif tag == "input" and self.inside and values.get("name"):
-            self.fields[values["name"]] = values.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
 
 
 def checkout_form(client, ord_no: str, ua: str) -> FormParser:

@@ -68,19 +68,23 @@ def wsgi_session(app: Callable[..., Any], base_url: str,
     return session
 
 
-class _ResultFormParser(HTMLParser):
-    def __init__(self) -> None:
+class FormParser(HTMLParser):
+    """The form with the given id in a page: its action, target and named inputs (feed it HTML)."""
+
+    def __init__(self, form_id: str) -> None:
         super().__init__()
+        self.form_id = form_id
         self.action: str | None = None
+        self.target: str | None = None
         self.fields: dict[str, str] = {}
         self._inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
-        if tag == "form" and values.get("id") == "kispg-result":
-            self.action, self._inside = values.get("action", ""), True
-        elif tag == "input" and self._inside and values.get("type") == "hidden":
-            self.fields[values.get("name", "")] = values.get("value", "")
+        if tag == "form" and values.get("id") == self.form_id:
+            self.action, self.target, self._inside = values.get("action", ""), values.get("target"), True
+        elif tag == "input" and self._inside and values.get("name"):
+            self.fields[values["name"]] = values.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
@@ -88,8 +92,8 @@ class _ResultFormParser(HTMLParser):
 
 
 def parse_result_form(html: str) -> tuple[str, dict[str, str]]:
-    """The action and hidden fields of the sandbox's auto-posting result form (ValueError if absent)."""
-    parser = _ResultFormParser()
+    """The action and fields of the sandbox's auto-posting result form (ValueError if absent)."""
+    parser = FormParser("kispg-result")
     parser.feed(html)
     if parser.action is None:
         raise ValueError("no result form (id=kispg-result) in the page")
