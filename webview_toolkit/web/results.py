@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..payments import STUCK_STATES
 from ..registry import load_registry
 from ..store import Order
 from ..useragent import classify
@@ -37,7 +38,7 @@ def page(ord_no: str):
     order = store().get(ord_no)
     if order is None:
         abort(404)
-    if order.status in PENDING and order.status != "authenticated" and payments().is_due(order):
+    if order.status in STUCK_STATES and payments().is_due(order):
         # The page refreshes itself: once an unknown outcome can be settled, settle it here.
         order = payments().reconcile(ord_no)
     headline, detail = HEADLINES[order.status]
