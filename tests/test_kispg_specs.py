@@ -138,6 +138,14 @@ def test_goods_name_is_measured_in_bytes_of_the_charset(charset, length, ok):
     assert (caught.value.field, caught.value.limit, caught.value.charset) == ("goodsNm", 100, charset)
 
 
+@pytest.mark.parametrize("charset", ["UTF-8", "EUC-KR"])
+def test_an_ascii_value_is_measured_too(charset):
+    validate("auth_request", {**VALID["auth_request"], "goodsNm": "a" * 100}, charset=charset)
+    with pytest.raises(FieldSizeError, match=rf"^goodsNm: 101 bytes in {charset}, limit 100") as caught:
+        validate("auth_request", {**VALID["auth_request"], "goodsNm": "a" * 101}, charset=charset)
+    assert caught.value.size == 101
+
+
 def test_forty_korean_characters_are_120_bytes_in_utf8_and_80_in_euckr():
     fields = {**VALID["auth_request"], "goodsNm": "한" * 40}
     validate("auth_request", fields, charset="EUC-KR")

@@ -5,7 +5,7 @@ Sizes are bytes in the message's charset: a Korean goodsNm of 40 characters is
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
@@ -34,6 +34,10 @@ class Spec:
     section: str
     fields: tuple[FieldSpec, ...]
     one_of: tuple[str, ...] = ()
+    name_set: frozenset[str] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "name_set", frozenset(row.name for row in self.fields))
 
     def field(self, name: str) -> FieldSpec:
         """The row for a field name (KeyError if the table has none)."""
@@ -151,13 +155,13 @@ def validate(spec_name: str, fields: Mapping[str, Any], charset: str = "UTF-8",
     """Check fields against a table; return them as strings (empty optional ones dropped) or raise FieldError."""
     spec = SPECS[spec_name]
     codec = codec_for(charset)
-    allowed = set(spec.names) | set(extra)
+    allowed = spec.name_set.union(extra) if extra else spec.name_set
     values: dict[str, str] = {}
     for name, raw in fields.items():
         if name not in allowed:
             raise UnknownFieldError(f"{name}: not a field of {spec.name} (guide §{spec.section})",
                                     field=name, spec=spec.name)
-        value = _as_text(name, raw, spec.name)
+        value = raw if type(raw) is str else _as_text(name, raw, spec.name)
         if value != "":
             values[name] = value
     for row in spec.fields:
@@ -167,6 +171,8 @@ def validate(spec_name: str, fields: Mapping[str, Any], charset: str = "UTF-8",
                 raise MissingFieldError(f"{row.name}: required by {spec.name} (guide §{spec.section})",
                                         field=row.name, limit="required", spec=spec.name)
             continue
+        if not (row.digits or row.fixed) and value.isascii() and (row.size is None or len(value) <= row.size):
+            continue  # the common case, settled without encoding: ASCII is one byte a character in both charsets
         _check_value(row, value, spec.name, charset, codec)
     if spec.one_of and not any(name in values for name in spec.one_of):
         either = " or ".join(spec.one_of)
@@ -188,7 +194,10 @@ def _check_value(row: FieldSpec, value: str, spec_name: str, charset: str, codec
     if row.digits and not (value.isascii() and value.isdigit()):
         raise DigitsOnlyError(f"{row.name}: digits only (0-9), got {len(value)} characters with others",
                               field=row.name, limit="digits", spec=spec_name)
-    size, bad = _encoded_size(value, codec)
+    if value.isascii():
+        size, bad = len(value), None  # one byte per character in UTF-8 and EUC-KR alike
+    else:
+        size, bad = _encoded_size(value, codec)
     if bad is not None:
         raise UnencodableFieldError(f"{row.name}: {bad!r} cannot be encoded in {charset}",
                                     field=row.name, limit=charset, spec=spec_name)
