@@ -78,6 +78,26 @@ def test_goods_name_is_escaped(client):
     assert "<img src=x" not in html and "&lt;img src=x" in html
 
 
+def test_hidden_fields_carry_markup_characters_back_exactly(client):
+    name, buyer = """무선 "이어폰" <2> & 'Pro'""", "홍'길동\""
+    ord_no = create_order(client, goodsNm=name, ordNm=buyer)
+    form = checkout_form(client, ord_no, UA["kakaotalk_ios"])
+    assert (form.fields["goodsNm"], form.fields["ordNm"]) == (name, buyer)
+    html = client.get(f"/checkout/{ord_no}").get_data(as_text=True)
+    assert 'value="무선 &quot;이어폰&quot; &lt;2&gt; &amp; &#x27;Pro&#x27;"' in html
+
+
+def test_a_service_mounted_under_a_prefix_keeps_it_in_every_url(client):
+    ord_no = create_order(client)
+    response = client.get(f"/checkout/{ord_no}", base_url="http://localhost/shop",
+                          headers={"User-Agent": UA["kakaotalk_ios"]})
+    form = FormParser("kispg-auth")
+    form.feed(response.get_data(as_text=True))
+    assert form.action == "/shop/sandbox/kispg/v2/auth"
+    assert form.fields["returnUrl"] == f"{PUBLIC}/shop/kispg/return?ordNo={ord_no}"
+    assert 'href="/shop/static/site.css"' in response.get_data(as_text=True)
+
+
 def test_unknown_order_is_404(client):
     assert client.get("/checkout/nope").status_code == 404
 
