@@ -22,11 +22,9 @@ from urllib.parse import urljoin
 
 import requests
 
-from servers import BENCH_MID, VENV_BIN, free_port, gunicorn, machine, postgresql, running
+from servers import BENCH_MID, KAKAOTALK_IOS as UA, VENV_BIN, free_port, gunicorn, machine, postgresql, running
 from webview_toolkit.kispg.testing import parse_result_form
 
-UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-      "Mobile/15E148 KAKAOTALK 10.6.5")
 ORDER = {"goodsNm": "무선 이어폰", "goodsAmt": 39000, "ordNm": "홍길동", "ordTel": "01012345678"}
 TOKEN = "bench-api-token"
 

@@ -16,6 +16,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 BENCH_MID = "bench0001m"
+# The shopper the benchmarks play (rotate_paths.lua sends the same one to wrk).
+KAKAOTALK_IOS = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                 "Mobile/15E148 KAKAOTALK 10.6.5")
 
 
 def free_port() -> int:
