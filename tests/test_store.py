@@ -3,6 +3,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import dataclasses
+import os
 
 import pytest
 from sqlalchemy import select
@@ -93,5 +94,95 @@ def test_driver_read_applies_the_dialects_result_processing(any_store):
     """A column the driver does not hand back as its Python type (SQLite stores datetimes as text) is converted."""
     order = make(any_store)
     read = _DriverRead(select(orders.c.created_at, orders.c.goods_amt).where(orders.c.ord_no == order.ord_no),
-                       any_store.engine)
-    assert read.first(any_store.engine, ord_no_1=order.ord_no) == (order.created_at, 1000)
+                       any_store.engine, keep=1)
+    assert read.first(ord_no_1=order.ord_no) == (order.created_at, 1000)
+    read.close()
+
+
+def idle_connections(store) -> list:
+    return list(store._checkout_read.idle)
+
+
+def open_transactions(store) -> int:
+    """Transactions left open by the checkout read's connections."""
+    if store.engine.dialect.name == "sqlite":
+        return sum(c.dbapi_connection.in_transaction for c in idle_connections(store))
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND state LIKE 'idle in transaction%%'").scalar_one()
+
+
+def test_checkout_reads_reuse_one_connection_and_leave_no_transaction_open(any_store):
+    order = make(any_store)
+    any_store.checkout_order(order.ord_no)
+    [kept] = idle_connections(any_store)
+    assert open_transactions(any_store) == 0
+    any_store.transition(order.ord_no, ("created",), "authenticated", event_kind="auth", tid="T" * 30)
+    assert any_store.checkout_order(order.ord_no).status == "authenticated"  # a write made since is seen
+    assert idle_connections(any_store) == [kept] and open_transactions(any_store) == 0
+    assert any_store.engine.pool.checkedout() == 0  # kept apart: the pool's limits hold for the writes
+
+
+def test_checkout_reads_from_many_threads_keep_at_most_the_pool_size(any_store):
+    order = make(any_store)
+    with ThreadPoolExecutor(16) as pool:
+        statuses = set(pool.map(lambda _: any_store.checkout_order(order.ord_no).status, range(200)))
+    assert statuses == {"created"}
+    assert 1 <= len(idle_connections(any_store)) <= any_store.engine.pool.size()
+
+
+def lose_connection(store, kept) -> None:
+    """The database side of a kept connection goes away (a restarted server, a killed session)."""
+    if store.engine.dialect.name == "sqlite":
+        kept.dbapi_connection.close()
+        return
+    pid = kept.dbapi_connection.info.backend_pid
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+
+
+def test_a_lost_connection_is_replaced_once(any_store):
+    order = make(any_store)
+    any_store.checkout_order(order.ord_no)
+    [kept] = idle_connections(any_store)
+    lose_connection(any_store, kept)
+    assert any_store.checkout_order(order.ord_no).ord_no == order.ord_no
+    assert idle_connections(any_store) != [kept]
+
+
+def test_any_other_driver_error_is_raised_and_its_connection_dropped(any_store):
+    order = make(any_store)
+    any_store.checkout_order(order.ord_no)
+    any_store._checkout_read.sql = "SELECT no_such_column FROM orders"
+    with pytest.raises(any_store.engine.dialect.loaded_dbapi.Error):
+        any_store.checkout_order(order.ord_no)
+    assert idle_connections(any_store) == []
+
+
+def test_dispose_closes_the_kept_connections(any_store):
+    order = make(any_store)
+    any_store.checkout_order(order.ord_no)
+    [kept] = idle_connections(any_store)
+    driver_connection = kept.dbapi_connection
+    any_store.dispose()
+    with pytest.raises(any_store.engine.dialect.loaded_dbapi.Error):
+        driver_connection.cursor().execute("SELECT 1")
+    assert any_store.checkout_order(order.ord_no).ord_no == order.ord_no  # and reopens on demand
+
+
+def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(any_store):
+    order = make(any_store)
+    any_store.checkout_order(order.ord_no)
+    [kept] = idle_connections(any_store)
+    driver_connection = kept.dbapi_connection
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        ok = idle_connections(any_store) == [] and any_store.checkout_order(order.ord_no) is not None
+        any_store.dispose()
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert idle_connections(any_store) == [kept]
+    cursor = driver_connection.cursor()
+    cursor.execute("SELECT 1")
+    assert cursor.fetchone()[0] == 1

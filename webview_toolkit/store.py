@@ -6,7 +6,10 @@ not a process lock, decides which request may approve or cancel an order.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import weakref
+from collections import deque
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -154,7 +157,8 @@ class OrderStore:
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         self._create_schema()
-        self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine)
+        self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
+        _STORES.add(self)
 
     def _create_schema(self, attempts: int = 5) -> None:
         # Workers booting together on a fresh database race to create the tables: the loser
@@ -188,7 +192,7 @@ class OrderStore:
         """The order's checkout columns, or None: `get` without SQLAlchemy's per-call layers, for the hot page."""
         if "\x00" in ord_no:
             return None
-        row = self._checkout_read.first(self.engine, ord_no=ord_no)
+        row = self._checkout_read.first(ord_no=ord_no)
         return CheckoutOrder(*row) if row else None
 
     def transition(self, ord_no: str, from_statuses: Iterable[str], to_status: str, *,
@@ -238,41 +242,102 @@ class OrderStore:
             return conn.execute(select(func.count()).select_from(orders)).scalar_one()
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections, and those the checkout read keeps."""
+        self._checkout_read.close()
         self.engine.dispose()
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's connections are its own: forget them unclosed, and open fresh ones here.
+        self._checkout_read.forget()
+        self.engine.dispose(close=False)
+
+
+_STORES: "weakref.WeakSet[OrderStore]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for store in list(_STORES):
+        store._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _DriverRead:
-    """One SELECT compiled once for the engine's dialect and run on the driver's own cursor.
+    """One SELECT compiled once for the engine's dialect, run on driver connections kept for it alone.
 
-    This skips what SQLAlchemy does on every execute (a Connection, the statement's cache key,
-    the result object), which measured as most of a checkout view's read. The dialect's paramstyle
-    and the columns' result processors are honoured, so any URL the store accepts works.
+    The checkout page reads an order on every view; SQLAlchemy's per-execute layers (a Connection,
+    the statement's cache key, the result object) and the pool's checkout and checkin measured as
+    most of that read (bench/). This keeps its own idle connections instead: taken from the engine
+    (so its connect events apply) and detached from the pool (so the pool's limits still hold for
+    everything else), in autocommit so none sits idle in a transaction, closed after any driver
+    error, with one retry when the error was a lost connection. The dialect's paramstyle and the
+    columns' result processors are honoured, so any URL the store accepts works.
     """
 
-    def __init__(self, statement, engine: Engine):
-        compiled = statement.compile(dialect=engine.dialect)
+    def __init__(self, statement, engine: Engine, keep: int):
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.engine, self.keep = engine, keep
         self.sql = compiled.string
         self.positional = compiled.positiontup if compiled.positional else None
-        self.processors = tuple(column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+        self.processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                                 for column in statement.selected_columns)
+        self.idle: deque = deque()  # append and pop are atomic: no lock between threads
 
-    def first(self, engine: Engine, **params: Any) -> tuple | None:
+    def first(self, **params: Any) -> tuple | None:
         """The first row for these bind values, or None."""
         args = tuple(params[name] for name in self.positional) if self.positional is not None else params
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
+        dialect = self.engine.dialect
+        for attempt in (1, 2):
+            connection = self._take()
             try:
-                cursor.execute(self.sql, args)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        finally:
-            connection.close()  # back to the pool, which rolls back what the SELECT began
-        if row is None or not any(self.processors):
-            return row
-        return tuple(value if process is None else process(value) for process, value in zip(self.processors, row))
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(self.sql, args)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+            except dialect.loaded_dbapi.Error as exc:
+                lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
+                connection.close()
+                if not lost or attempt == 2:
+                    raise
+                self.close()  # the server went away: the idle ones are gone too
+                continue
+            self._give_back(connection)
+            if row is None or not any(self.processors):
+                return row
+            return tuple(value if process is None else process(value)
+                         for process, value in zip(self.processors, row))
+
+    def _take(self):
+        try:
+            return self.idle.pop()
+        except IndexError:
+            connection = self.engine.raw_connection()
+            connection.detach()
+            self.engine.dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
+            return connection
+
+    def _give_back(self, connection) -> None:
+        if len(self.idle) < self.keep:
+            self.idle.append(connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections (one in use meanwhile is kept when given back)."""
+        while True:
+            try:
+                connection = self.idle.pop()
+            except IndexError:
+                return
+            connection.close()
+
+    def forget(self) -> None:
+        """In a forked child: drop the parent's connections without closing them (that would end its sessions)."""
+        self.idle = deque()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
