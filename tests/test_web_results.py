@@ -52,3 +52,13 @@ def test_created_order_page_and_404(client):
     ord_no = create_order(client)
     assert "결제 대기 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
     assert client.get("/orders/nope").status_code == 404
+
+
+def test_only_a_pending_page_refreshes_itself(app, client):
+    refresh = '<meta http-equiv="refresh" content="3">'
+    waiting = create_order(client)
+    app.extensions["webview_toolkit"].store.transition(waiting, ("created",), "authenticated", event_kind="auth",
+                                                        tid="T" * 30)
+    assert refresh in client.get(f"/orders/{waiting}").get_data(as_text=True)
+    assert refresh not in client.get(f"/orders/{pay(client)}").get_data(as_text=True)
+    assert refresh not in client.get(f"/orders/{create_order(client)}").get_data(as_text=True)
