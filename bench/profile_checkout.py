@@ -1,0 +1,76 @@
+"""In-process cost of one checkout view beside a bare route in the same app: where bench_checkout_wrk's gap comes from.
+
+Run: .venv/bin/python bench/profile_checkout.py [--requests 4000] [--profile 25]
+Both are called straight through the app's WSGI entry (no server, no sockets), the same
+KakaoTalk-on-iOS request over and over, so the figures are the Python work per request
+that gunicorn then adds its own fixed cost to. --profile N prints cProfile's top N by own time.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from werkzeug.test import EnvironBuilder
+
+from bare_app import PAGE
+from servers import BENCH_MID, KAKAOTALK_IOS, machine
+
+
+def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
+    """The best of `rounds` timings of `requests` WSGI calls, in µs per request."""
+    def call() -> None:
+        b"".join(app(dict(environ), lambda status, headers, exc_info=None: None))
+
+    for _ in range(200):
+        call()  # warm-up: imports, caches, the kept connection
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(requests):
+            call()
+        best = min(best, (time.perf_counter() - start) / requests * 1e6)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="also print cProfile's top N functions")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="profile-checkout-"))
+    os.environ.update({"KISPG_ENV": "sandbox", "KISPG_MID": BENCH_MID, "KISPG_MERCHANT_KEY": secrets.token_urlsafe(48),
+                       "WEBVIEW_DATABASE_URL": f"sqlite:///{work / 'orders.sqlite3'}",
+                       "WEBVIEW_PUBLIC_URL": "http://127.0.0.1:8000"})
+    from webview_toolkit.web import create_app
+
+    try:
+        app = create_app()
+        app.add_url_rule("/bare/<ord_no>", "bare", lambda ord_no: PAGE)
+        ord_no = app.test_client().post("/api/orders", json={
+            "goodsNm": "무선 이어폰", "goodsAmt": 39000, "ordNm": "홍길동", "ordTel": "01012345678"}).get_json()["ordNo"]
+        environ = {path: EnvironBuilder(path=path, headers={"User-Agent": KAKAOTALK_IOS},
+                                        base_url="http://127.0.0.1:8000").get_environ()
+                   for path in (f"/bare/{ord_no}", f"/checkout/{ord_no}")}
+        bare = per_request_us(app.wsgi_app, environ[f"/bare/{ord_no}"], args.requests)
+        checkout = per_request_us(app.wsgi_app, environ[f"/checkout/{ord_no}"], args.requests)
+        print(machine())
+        print(f"bare route in this app   {bare:8.1f} µs/request")
+        print(f"checkout view            {checkout:8.1f} µs/request  ({checkout - bare:.1f} µs of its own work)")
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.runcall(per_request_us, app.wsgi_app, environ[f"/checkout/{ord_no}"], args.requests, 1)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+        app.extensions["webview_toolkit"].store.dispose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
