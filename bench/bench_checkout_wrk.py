@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from servers import BENCH_MID, KAKAOTALK_IOS, free_port, gunicorn, machine, running
+from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, free_port, gunicorn, machine, running
 
 LUA = Path(__file__).resolve().parent / "rotate_paths.lua"
 TARGET = 0.70
@@ -60,8 +60,7 @@ def main() -> None:
         with running(gunicorn("webview_toolkit.web:create_app()", service_port), env, f"{service}/healthz",
                      work / "service.log"), \
              running(gunicorn("bench.bare_app:create_app()", bare_port), {}, f"{bare}/bare/x", work / "bare.log"):
-            order = {"goodsNm": "무선 이어폰", "goodsAmt": 39000, "ordNm": "홍길동", "ordTel": "01012345678"}
-            ord_nos = [requests.post(f"{service}/api/orders", json=order, timeout=10).json()["ordNo"]
+            ord_nos = [requests.post(f"{service}/api/orders", json=BENCH_ORDER, timeout=10).json()["ordNo"]
                        for _ in range(args.orders)]
             checkout_paths, bare_paths = work / "checkout.txt", work / "bare.txt"
             checkout_paths.write_text("".join(f"/checkout/{o}\n" for o in ord_nos))

@@ -22,10 +22,10 @@ from urllib.parse import urljoin
 
 import requests
 
-from servers import BENCH_MID, KAKAOTALK_IOS as UA, VENV_BIN, free_port, gunicorn, machine, postgresql, running
+from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, VENV_BIN, free_port, gunicorn, machine,
+                     postgresql, running)
 from webview_toolkit.kispg.testing import parse_result_form
 
-ORDER = {"goodsNm": "무선 이어폰", "goodsAmt": 39000, "ordNm": "홍길동", "ordTel": "01012345678"}
 TOKEN = "bench-api-token"
 
 

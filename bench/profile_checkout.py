@@ -20,7 +20,7 @@ from pathlib import Path
 from werkzeug.test import EnvironBuilder
 
 from bare_app import PAGE
-from servers import BENCH_MID, KAKAOTALK_IOS, machine
+from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, machine
 
 
 def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
@@ -53,8 +53,7 @@ def main() -> None:
     try:
         app = create_app()
         app.add_url_rule("/bare/<ord_no>", "bare", lambda ord_no: PAGE)
-        ord_no = app.test_client().post("/api/orders", json={
-            "goodsNm": "무선 이어폰", "goodsAmt": 39000, "ordNm": "홍길동", "ordTel": "01012345678"}).get_json()["ordNo"]
+        ord_no = app.test_client().post("/api/orders", json=BENCH_ORDER).get_json()["ordNo"]
         environ = {path: EnvironBuilder(path=path, headers={"User-Agent": KAKAOTALK_IOS},
                                         base_url="http://127.0.0.1:8000").get_environ()
                    for path in (f"/bare/{ord_no}", f"/checkout/{ord_no}")}

@@ -19,6 +19,8 @@ BENCH_MID = "bench0001m"
 # The shopper the benchmarks play (rotate_paths.lua sends the same one to wrk).
 KAKAOTALK_IOS = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
                  "Mobile/15E148 KAKAOTALK 10.6.5")
+# The order every benchmark creates (POST /api/orders).
+BENCH_ORDER = {"goodsNm": "무선 이어폰", "goodsAmt": 39000, "ordNm": "홍길동", "ordTel": "01012345678"}
 
 
 def free_port() -> int:

@@ -171,8 +171,6 @@ def validate(spec_name: str, fields: Mapping[str, Any], charset: str = "UTF-8",
                 raise MissingFieldError(f"{row.name}: required by {spec.name} (guide §{spec.section})",
                                         field=row.name, limit="required", spec=spec.name)
             continue
-        if not (row.digits or row.fixed) and value.isascii() and (row.size is None or len(value) <= row.size):
-            continue  # the common case, settled without encoding: ASCII is one byte a character in both charsets
         _check_value(row, value, spec.name, charset, codec)
     if spec.one_of and not any(name in values for name in spec.one_of):
         either = " or ".join(spec.one_of)
