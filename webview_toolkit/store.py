@@ -69,8 +69,8 @@ events = Table(
 
 
 @dataclass(frozen=True, slots=True)
-class Order:
-    """One order as stored."""
+class CheckoutOrder:
+    """The columns the checkout page reads on every view: what the auth form and the summary show."""
 
     ord_no: str
     status: str
@@ -82,6 +82,12 @@ class Order:
     pay_method: str | None
     mbs_usr_id: str | None
     user_ip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order(CheckoutOrder):
+    """One order as stored: the checkout columns, then what the payment made of it."""
+
     tid: str | None
     result_cd: str | None
     result_msg: str | None
@@ -113,22 +119,6 @@ class Order:
             "easyPayCd": self.easy_pay_cd,
             "createdAt": self.created_at.isoformat(), "updatedAt": self.updated_at.isoformat(),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutOrder:
-    """The columns the checkout page reads on every view: what the auth form and the summary show."""
-
-    ord_no: str
-    status: str
-    goods_nm: str
-    goods_amt: int
-    ord_nm: str
-    ord_tel: str
-    ord_email: str | None
-    pay_method: str | None
-    mbs_usr_id: str | None
-    user_ip: str | None
 
 
 ORDER_COLUMNS = tuple(f.name for f in fields(Order))
