@@ -18,7 +18,7 @@ from sqlalchemy import (
     bindparam, func,
     BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 STATUSES = (
@@ -131,6 +131,20 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def make_engine(url: str) -> Engine:
+    """The engine the store uses for `url` (SQLite in WAL with a busy timeout; pooled elsewhere)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def new_ord_no() -> str:
     """A unique order number: UTC time and 64 random bits (30 bytes, under KISPG's 40)."""
     return _now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(8)
@@ -141,25 +155,30 @@ class OrderStore:
 
     def __init__(self, url: str):
         self.url = url
-        if url.startswith("sqlite"):
-            self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-        self._create_schema()
+        self.engine: Engine = make_engine(url)
+        self._prepare_schema()
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
         _STORES.add(self)
 
-    def _create_schema(self, attempts: int = 5) -> None:
+    def _prepare_schema(self, attempts: int = 5) -> None:
+        """Create an empty database at the newest schema; refuse one at another revision (SchemaError)."""
+        from . import migrations
         # Workers booting together on a fresh database race to create the tables: the loser
-        # gets "already exists" and would fail to boot. Each retry creates only what is missing.
+        # gets "already exists" and would fail to boot. A retry finds the winner's schema.
         for attempt in range(attempts):
             try:
-                metadata.create_all(self.engine)
-                return
+                with self.engine.begin() as conn:
+                    if migrations.is_empty(conn):
+                        metadata.create_all(conn)
+                        migrations.stamp_head(conn)
+                        return
+                    revision = migrations.current(conn)
+                break
             except DBAPIError:
                 if attempt == attempts - 1:
                     raise
+        if revision != migrations.head():
+            raise migrations.SchemaError(migrations.behind_message(safe_url(self.url), revision))
 
     def create(self, **values: Any) -> Order:
         """Insert a new order in `created`."""

@@ -6,6 +6,8 @@ import socket
 import click
 
 from ..config import ConfigError
+from ..migrations import SchemaError
+from ..store import safe_url
 
 
 def lan_address() -> str | None:
@@ -28,6 +30,8 @@ def make_app(overrides: dict | None = None):
         return create_app(overrides)
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}")
+    except SchemaError as exc:
+        raise click.ClickException(str(exc))
 
 
 @click.command()
@@ -52,7 +56,7 @@ def serve(host: str, port: int) -> None:
     click.echo(f"  local:        {local}/device-test")
     click.echo(f"  phone:        {base}/device-test")
     click.echo(f"  API:          POST {local}/api/orders")
-    click.echo(f"  database:     {_safe_url(app.config['WEBVIEW_DATABASE_URL'])}")
+    click.echo(f"  database:     {safe_url(app.config['WEBVIEW_DATABASE_URL'])}")
     click.echo("Scan with a phone on the same network to open /device-test:")
     click.echo(qr.terminal(f"{base}/device-test"))
     app.run(host=host, port=port, threaded=True, use_reloader=False)
@@ -71,9 +75,3 @@ def reconcile() -> None:
     click.echo(f"{len(orders)} orders looked at, {still} still unresolved")
     if still:
         raise SystemExit(1)
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password."""
-    from sqlalchemy.engine import make_url
-    return make_url(url).render_as_string(hide_password=True)

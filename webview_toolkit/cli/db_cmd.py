@@ -1,0 +1,65 @@
+"""`webview-toolkit db upgrade|status`: bring the configured database to the code's schema."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..config import DEFAULTS, ConfigError, from_environment, resolve
+
+
+def database_url(instance_path: str) -> str:
+    """The database the service would use with the current environment."""
+    config = {**DEFAULTS, **from_environment(os.environ)}
+    try:
+        resolve(config, instance_path)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}")
+    return config["WEBVIEW_DATABASE_URL"]
+
+
+def _instance_path() -> str:
+    from flask import Flask
+    return Flask("webview_toolkit.web", instance_relative_config=True).instance_path
+
+
+@click.group()
+def db() -> None:
+    """The database schema: its version, and upgrading it."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply every migration the database lacks (a database from before versioning included)."""
+    from .. import migrations
+    from ..store import make_engine, safe_url
+
+    url = database_url(_instance_path())
+    engine = make_engine(url)
+    try:
+        before, after = migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        click.echo(f"{safe_url(url)}: already at {after}")
+    else:
+        click.echo(f"{safe_url(url)}: upgraded from {before or 'an empty database'} to {after}")
+
+
+@db.command()
+def status() -> None:
+    """Print the database's schema revision and the newest one; exit 1 when it is behind."""
+    from .. import migrations
+    from ..store import make_engine, safe_url
+
+    url = database_url(_instance_path())
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = migrations.current(connection)
+    finally:
+        engine.dispose()
+    newest = migrations.head()
+    click.echo(f"{safe_url(url)}: at {revision or 'nothing (empty)'}, newest {newest}")
+    if revision not in (newest, None):
+        raise SystemExit(1)
