@@ -52,7 +52,7 @@ def service_config(tmp_path, **overrides) -> dict:
         "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_APP_UA_TOKEN": "MyShopApp",
         "WEBVIEW_APP_SCHEME": "myshop://",
         # Settle unknown outcomes at once; tests of the waiting period set their own.
-        "KISPG_RECONCILE_AFTER": 0,
+        "KISPG_RECONCILE_AFTER": 0, "WEBVIEW_INQUIRY_INTERVAL": 0,
         "KISPG_SESSION_FACTORY": lambda app: wsgi_session(app, PUBLIC),
     }
     config.update(overrides)
@@ -62,7 +62,7 @@ def service_config(tmp_path, **overrides) -> dict:
 # Test modules whose service tests also run on PostgreSQL.
 POSTGRES_MODULES = frozenset({
     "test_web_api", "test_web_returns", "test_web_results", "test_payments", "test_secrets",
-    "test_reliability", "test_load", "test_hostile", "test_store",
+    "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations",
 })
 BACKENDS = ("sqlite", "postgresql")
 

@@ -246,10 +246,16 @@ def test_failure_and_cancel_end_in_a_clear_korean_message(open_context, live_ser
     save_shot(page, f"{shots}/result.png")
     assert order_status(context, base, ord_no)["status"] == "failed"
 
-    # Back at the checkout, the shopper sees the same outcome, not a second pay window.
-    page.goto(f"{base}/checkout/{ord_no}")
-    expect(page.locator("h1.status")).to_have_attribute("data-status", "failed")
-    assert order_status(context, base, ord_no)["status"] == "failed"
+    # The failure ended that attempt, not the order: paying again opens a new pay window under
+    # the next attempt's own ordNo (KISPG refuses an ordNo it has seen).
+    again = page.get_by_role("link", name="다시 결제하기")
+    expect(again).to_be_visible()
+    again.evaluate("link => link.click()")  # after an app launch the tab may ignore input (see press)
+    page.wait_for_url(f"{base}/sandbox/kispg/v2/auth", timeout=WAIT_MS)
+    expect(page.get_by_text(f"주문번호 {ord_no}-2")).to_be_visible()
+    attempts = order_status(context, base, ord_no)["attempts"]
+    assert [(a["n"], a["kispgOrdNo"], a["outcome"]) for a in attempts] == [
+        (1, ord_no, "failed"), (2, f"{ord_no}-2", "open")]
     assert watch.pages == [page]
 
 

@@ -75,7 +75,7 @@ def test_fifty_shoppers_at_once(live_server):
     assert crowd["payment_calls"] == SHOPPERS and set(crowd["approvals"].values()) == {1}
     for ord_no in crowd["ord_nos"]:
         kinds = [e["kind"] for e in store.events(ord_no)]
-        assert kinds.count("approval_claimed") == 1 and kinds.count("paid") == 1
+        assert kinds.count("approval_claimed") == 1 and kinds.count("approved") == 1
         assert kinds.count("return_duplicate") == 1
 
 

@@ -5,6 +5,7 @@ the sandbox says through its own /v2/order inquiry: nothing lost, nothing charge
 """
 from __future__ import annotations
 
+from webview_toolkit.lifecycle import OrderStatus as S
 import random
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -92,7 +93,7 @@ def test_real_timeout_without_approval_fails_and_tells_the_shopper(slow_kispg):
 
 
 def test_real_timeout_of_the_inquiry_too_leaves_unknown_until_reconciled(live_server_factory):
-    base, app = live_server_factory(KISPG_TIMEOUT=0.5, KISPG_RECONCILE_AFTER=300)
+    base, app = live_server_factory(KISPG_TIMEOUT=0.5, KISPG_RECONCILE_AFTER=300, WEBVIEW_INQUIRY_INTERVAL=300)
     shopper = Shopper(base)
     ord_no = shopper.order()
     shopper.arm("payment", "commit_then_timeout", delay=0.7)
@@ -139,8 +140,8 @@ def crashed_worker(shopper: Shopper, app, ord_no: str, approved: bool) -> None:
     return_url, fields = shopper.authenticate(ord_no)
     services = app.extensions["webview_toolkit"]
     store = services.store
-    assert store.transition(ord_no, ("created",), "authenticated", event_kind="authenticated", tid=fields["tid"])
-    assert store.transition(ord_no, ("authenticated",), "approving", event_kind="approval_claimed")
+    assert store.transition(ord_no, S.AUTHENTICATED, "authenticated", bind_tid=fields["tid"])
+    assert store.transition(ord_no, S.APPROVING, "approval_claimed")
     if approved:
         services.client.approve(tid=fields["tid"], goods_amt=fields["amt"])
     a_minute_ago = datetime.now(timezone.utc) - timedelta(minutes=1)

@@ -4,11 +4,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dataclasses
 import os
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from webview_toolkit.store import CheckoutOrder, OrderStore, _DriverRead, new_ord_no, orders
+from webview_toolkit.lifecycle import OrderStatus as S
+from webview_toolkit.store import (CheckoutOrder, OrderStore, TidInUse, UndeclaredTransition, _DriverRead, new_ord_no,
+                                   orders)
 
 
 @pytest.fixture
@@ -32,12 +36,59 @@ def test_create_and_get(store):
 
 def test_transition_only_from_allowed_states(store):
     order = make(store)
-    assert store.transition(order.ord_no, ("created",), "authenticated", event_kind="auth", tid="T" * 30)
-    assert not store.transition(order.ord_no, ("created",), "failed", event_kind="auth_failed")
-    assert not store.transition(order.ord_no, ("authenticated",), "approving", event_kind="claim", require_tid="X" * 30)
-    assert store.transition(order.ord_no, ("authenticated",), "approving", event_kind="claim", require_tid="T" * 30)
+    moved = store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    assert (moved.status, moved.tid) == ("authenticated", "T" * 30)  # the row as updated, no re-read
+    assert store.transition(order.ord_no, S.FAILED, "auth_failed") is None  # not from authenticated
+    assert store.transition(order.ord_no, S.APPROVING, "approval_claimed", expect_tid="X" * 30) is None
+    assert store.transition(order.ord_no, S.APPROVING, "approval_claimed", expect_tid="T" * 30).status == "approving"
     assert store.get(order.ord_no).status == "approving"
-    assert [e["kind"] for e in store.events(order.ord_no)] == ["created", "auth", "claim"]
+    assert [e["kind"] for e in store.events(order.ord_no)] == ["created", "authenticated", "approval_claimed"]
+
+
+def test_an_undeclared_transition_is_a_bug_and_changes_nothing(store):
+    order = make(store)
+    with pytest.raises(UndeclaredTransition, match="paid"):
+        store.transition(order.ord_no, S.PAID, "authenticated")
+    assert store.get(order.ord_no) == order
+
+
+def test_a_tid_belongs_to_one_attempt_forever(store):
+    first, second = make(store), make(store)
+    store.transition(first.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    with pytest.raises(TidInUse):
+        store.transition(second.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    assert store.get(second.ord_no) == second  # the refused change left nothing behind
+    assert [e["kind"] for e in store.events(second.ord_no)] == ["created"]
+    assert store.tid_owner("T" * 30) == first.ord_no
+    # The database itself refuses a second order with that tid, whatever the code does.
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(orders.update().where(orders.c.ord_no == second.ord_no).values(tid="T" * 30))
+
+
+def test_a_failed_attempt_opens_the_next_under_its_own_kispg_ord_no(store):
+    order = make(store)
+    store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="A" * 30)
+    store.transition(order.ord_no, S.APPROVING, "approval_claimed")
+    failed = store.transition(order.ord_no, S.FAILED, "approval_declined", new_attempt=True, result_cd="3011")
+    assert (failed.status, failed.attempt_no, failed.kispg_ord_no) == ("failed", 2, f"{order.ord_no}-2")
+    first, second = store.attempts(order.ord_no)
+    assert (first.outcome, first.tid, first.result_cd) == ("failed", "A" * 30, "3011")
+    assert (second.n, second.kispg_ord_no, second.outcome, second.tid) == (2, f"{order.ord_no}-2", "open", None)
+    assert first.token != second.token and len(second.token) >= 32
+    assert store.attempt(f"{order.ord_no}-2") == second
+    # The old tid cannot come back on the new attempt.
+    with pytest.raises(TidInUse):
+        store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", attempt=2, bind_tid="A" * 30)
+    assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", attempt=1) is None  # not current
+
+
+def test_one_inquiry_per_interval_whoever_asks(store):
+    order = make(store)
+    assert store.claim_check(order.ord_no, timedelta(minutes=5))
+    assert not store.claim_check(order.ord_no, timedelta(minutes=5))
+    with store.engine.begin() as conn:
+        conn.execute(orders.update().values(next_check_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert store.claim_check(order.ord_no, timedelta(minutes=5))
 
 
 def test_one_winner_among_concurrent_claims(store):
@@ -46,11 +97,11 @@ def test_one_winner_among_concurrent_claims(store):
 
     def claim(_):
         barrier.wait()
-        return store.transition(order.ord_no, ("created",), "approving", event_kind="claim")
+        return store.transition(order.ord_no, S.UNKNOWN, "already_approved")
 
     with ThreadPoolExecutor(16) as pool:
         wins = list(pool.map(claim, range(16)))
-    assert wins.count(True) == 1
+    assert sum(win is not None for win in wins) == 1
 
 
 def test_order_numbers_are_unique_and_fit_kispg():
@@ -60,7 +111,7 @@ def test_order_numbers_are_unique_and_fit_kispg():
 
 def test_in_status(store):
     first, second = make(store), make(store)
-    store.transition(second.ord_no, ("created",), "unknown", event_kind="x")
+    store.transition(second.ord_no, S.UNKNOWN, "already_approved")
     assert [o.ord_no for o in store.in_status(("unknown",))] == [second.ord_no]
     assert store.count() == 2
 
@@ -79,9 +130,11 @@ def test_checkout_order_is_the_checkout_columns_of_get(any_store):
     full = any_store.create(ord_no=new_ord_no(), goods_nm="무선 이어폰 \"<&>\"", goods_amt=999_999_999_999_999,
                             ord_nm="홍길동", ord_tel="01012345678", ord_email="a@b.kr", pay_method="CARD",
                             mbs_usr_id="user-1", user_ip="10.0.0.1")
-    any_store.transition(full.ord_no, ("created",), "authenticated", event_kind="auth", tid="T" * 30)
+    any_store.transition(full.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
     for order in (sparse, any_store.get(full.ord_no)):
-        expected = CheckoutOrder(*(getattr(order, f.name) for f in dataclasses.fields(CheckoutOrder)))
+        [attempt] = any_store.attempts(order.ord_no)
+        expected = CheckoutOrder(*(attempt.token if f.name == "token" else getattr(order, f.name)
+                                   for f in dataclasses.fields(CheckoutOrder)))
         got = any_store.checkout_order(order.ord_no)
         assert got == expected
         assert type(got.goods_amt) is int and type(got.goods_nm) is str
@@ -117,7 +170,7 @@ def test_checkout_reads_reuse_one_connection_and_leave_no_transaction_open(any_s
     any_store.checkout_order(order.ord_no)
     [kept] = idle_connections(any_store)
     assert open_transactions(any_store) == 0
-    any_store.transition(order.ord_no, ("created",), "authenticated", event_kind="auth", tid="T" * 30)
+    any_store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
     assert any_store.checkout_order(order.ord_no).status == "authenticated"  # a write made since is seen
     assert idle_connections(any_store) == [kept] and open_transactions(any_store) == 0
     assert any_store.engine.pool.checkedout() == 0  # kept apart: the pool's limits hold for the writes

@@ -39,7 +39,8 @@ def test_form_is_signed_and_complete(client):
     assert fields["encData"] == expected
     assert fields["mid"] == MID and fields["ordNo"] == ord_no and fields["goodsAmt"] == "39000"
     assert fields["payMethod"] == "CARD" and fields["ordEmail"] == "buyer@example.com"
-    assert fields["returnUrl"] == f"{PUBLIC}/kispg/return?ordNo={ord_no}"
+    [attempt] = client.application.extensions["webview_toolkit"].store.attempts(ord_no)
+    assert fields["returnUrl"] == f"{PUBLIC}/kispg/return?ordNo={ord_no}&t={attempt.token}"
     assert fields["charset"] == "UTF-8" and fields["payReqType"] == "1" and fields["currencyType"] == "KRW"
     assert len(fields["ediDate"]) == 14 and fields["ediDate"].isdigit()
 
@@ -94,7 +95,7 @@ def test_a_service_mounted_under_a_prefix_keeps_it_in_every_url(client):
     form = FormParser("kispg-auth")
     form.feed(response.get_data(as_text=True))
     assert form.action == "/shop/sandbox/kispg/v2/auth"
-    assert form.fields["returnUrl"] == f"{PUBLIC}/shop/kispg/return?ordNo={ord_no}"
+    assert form.fields["returnUrl"].startswith(f"{PUBLIC}/shop/kispg/return?ordNo={ord_no}&t=")
     assert 'href="/shop/static/site.css"' in response.get_data(as_text=True)
 
 

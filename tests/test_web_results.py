@@ -1,4 +1,5 @@
 """Tests for the result page: plain Korean states, card company names from the §9 tables."""
+from webview_toolkit.lifecycle import OrderStatus as S
 import pytest
 
 from webview_toolkit.web import create_app
@@ -57,8 +58,7 @@ def test_created_order_page_and_404(client):
 def test_only_a_pending_page_refreshes_itself(app, client):
     refresh = '<meta http-equiv="refresh" content="3">'
     waiting = create_order(client)
-    app.extensions["webview_toolkit"].store.transition(waiting, ("created",), "authenticated", event_kind="auth",
-                                                        tid="T" * 30)
+    app.extensions["webview_toolkit"].store.transition(waiting, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
     assert refresh in client.get(f"/orders/{waiting}").get_data(as_text=True)
     assert refresh not in client.get(f"/orders/{pay(client)}").get_data(as_text=True)
     assert refresh not in client.get(f"/orders/{create_order(client)}").get_data(as_text=True)

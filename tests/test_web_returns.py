@@ -80,14 +80,16 @@ def test_tampered_results_are_refused_without_approval(client, tamper, reason):
 def test_result_for_another_order_is_refused(client):
     first, _, fields = authenticated(client)
     second = create_order(client)
-    response = client.post(f"/kispg/return?ordNo={second}", data=fields)
+    second_return_url = checkout_form(client, second, UA["safari_ios"]).fields["returnUrl"]
+    response = client.post(second_return_url, data=fields)
     assert response.status_code == 400
     assert status(client, first) == "created" and status(client, second) == "created"
 
 
 def test_unknown_order_is_404(client):
     _, _, fields = authenticated(client)
-    assert client.post("/kispg/return", data={**fields, "ordNo": "missing"}).status_code == 404
+    assert client.post("/kispg/return?ordNo=missing&t=x", data={**fields, "ordNo": "missing"}).status_code == 404
+    assert client.post("/kispg/return", data=fields).status_code == 400
 
 
 def test_failed_auth_fails_the_order(client):
@@ -129,3 +131,132 @@ def test_concurrent_duplicate_returns_approve_once(live_server):
     assert session.get(f"{base}/api/orders/{ord_no}").json()["status"] == "paid"
     calls = [c for c in session.get(f"{base}/sandbox/kispg/_calls").json() if c["endpoint"] == "payment"]
     assert len(calls) == 1
+
+
+# -- issue 12: what an attacker or a KISPG quirk could do to money and records -------------------
+
+def kispg_calls(client, endpoint=None) -> list:
+    calls = client.get("/sandbox/kispg/_calls").get_json()
+    return [c for c in calls if endpoint is None or c["endpoint"] == endpoint]
+
+
+def sandbox_inquiry(client, tid, amt):
+    """What the sandbox (KISPG) itself holds for a tid."""
+    services = client.application.extensions["webview_toolkit"]
+    return services.client.inquire(tid=tid, goods_amt=amt)
+
+
+def test_a_tid_of_another_paid_order_is_refused_before_kispg_hears_of_it(client):
+    victim = pay(client)
+    victim_tid = client.get(f"/api/orders/{victim}").get_json()["tid"]
+    # The attacker's own checkout for the same amount: a genuinely signed result, another order's tid.
+    attacker, return_url, fields = authenticated(client)
+    before = len(kispg_calls(client))
+    response = client.post(return_url, data={**fields, "tid": victim_tid})
+    assert response.status_code == 400
+    assert kispg_calls(client)[before:] == []  # no approval, no inquiry, no cancel of the victim's tid
+    assert status(client, attacker) == "created" and status(client, victim) == "paid"
+    assert sandbox_inquiry(client, victim_tid, 39000).trx_status == "승인"
+    events = client.application.extensions["webview_toolkit"].store.events(attacker)
+    assert "belongs to another order" in events[-1]["detail"]["reason"]
+    # The attacker's genuine result still pays the attacker's own order, once.
+    assert client.post(return_url, data=fields).status_code == 303
+    assert status(client, attacker) == "paid"
+
+
+@pytest.mark.parametrize("tid", ["가" * 30, "T" * 31, "T" * 300], ids=["non-ascii", "31", "300"])
+def test_a_tid_that_cannot_be_sent_is_refused_before_anything_is_stored(client, tid):
+    ord_no, return_url, fields = authenticated(client)
+    response = client.post(return_url, data={**fields, "tid": tid})
+    assert response.status_code == 400
+    order = client.get(f"/api/orders/{ord_no}").get_json()
+    assert (order["status"], order["tid"]) == ("created", None)  # payable, never "unknown"
+    assert kispg_calls(client, "payment") == []
+    assert client.post(return_url, data=fields).status_code == 303 and status(client, ord_no) == "paid"
+
+
+@pytest.mark.parametrize("field, value", [("resultMsg", "가" * 40), ("resultCd", "XXXXX"), ("mbsReserved", "x" * 501)])
+def test_posted_fields_are_held_to_the_auth_result_table(client, field, value):
+    ord_no, return_url, fields = authenticated(client)
+    assert client.post(return_url, data={**fields, field: value}).status_code == 400
+    assert status(client, ord_no) == "created"
+
+
+def test_a_failure_post_without_the_checkout_token_changes_nothing(client):
+    ord_no = create_order(client)
+    for url in (f"/kispg/return?ordNo={ord_no}", f"/kispg/return?ordNo={ord_no}&t=guess"):
+        response = client.post(url, data={"resultCd": "XXXX", "resultMsg": "<b>가맹점 사칭</b>"})
+        assert response.status_code == 403
+    assert status(client, ord_no) == "created"
+    assert [e["kind"] for e in client.application.extensions["webview_toolkit"].store.events(ord_no)] == ["created"]
+    # The shopper can still pay.
+    return_url, fields = sandbox_result(client, checkout_form(client, ord_no, UA["safari_ios"]))
+    assert client.post(return_url, data=fields).status_code == 303 and status(client, ord_no) == "paid"
+
+
+def test_a_genuine_failure_ends_the_attempt_and_the_shopper_pays_again_under_a_new_ord_no(client):
+    ord_no = create_order(client)
+    return_url, _ = sandbox_result(client, checkout_form(client, ord_no, UA["safari_ios"]), "fail")
+    # Even with the token, the page shows the code table's words, never the posted message.
+    assert client.post(return_url, data={"resultCd": "XXXX", "resultMsg": "<b>전화주세요 010-0000-0000</b>"}).status_code == 303
+    page = client.get(f"/orders/{ord_no}").get_data(as_text=True)
+    assert "결제 실패" in page and "전화주세요" not in page and "인증에 실패하였습니다." in page
+    assert "다시 결제하기" in page
+    # A second post of the same failure changes nothing more: that attempt is closed.
+    client.post(return_url, data={"resultCd": "XXXX", "resultMsg": "취소"})
+    second = checkout_form(client, ord_no, UA["safari_ios"])
+    assert second.fields["ordNo"] == f"{ord_no}-2" and second.fields["returnUrl"] != return_url
+    again_url, fields = sandbox_result(client, second)
+    assert client.post(again_url, data=fields).status_code == 303
+    order = client.get(f"/api/orders/{ord_no}").get_json()
+    assert (order["ordNo"], order["status"]) == (ord_no, "paid")
+    assert [(a["n"], a["kispgOrdNo"], a["outcome"]) for a in order["attempts"]] == [
+        (1, ord_no, "failed"), (2, f"{ord_no}-2", "approved")]
+    assert "token" not in str(order["attempts"])
+    # The first attempt's returnUrl is dead for good.
+    assert client.post(return_url, data=fields).status_code in (303, 400)
+    assert len(kispg_calls(client, "payment")) == 1
+
+
+def test_an_approval_code_on_return_url_is_settled_by_inquiry(client):
+    """KISPG approved by itself and posted 3001 (KISPG_FACTS: self-approval): paid, not failed."""
+    ord_no, return_url, fields = authenticated(client)
+    services = client.application.extensions["webview_toolkit"]
+    services.client.approve(tid=fields["tid"], goods_amt=fields["amt"])  # KISPG's own approval
+    response = client.post(return_url, data={**fields, "resultCd": "3001", "resultMsg": "카드 결제 성공"})
+    assert response.status_code == 303
+    order = client.get(f"/api/orders/{ord_no}").get_json()
+    assert (order["status"], order["tid"]) == ("paid", fields["tid"])
+    assert len(kispg_calls(client, "payment")) == 1  # ours was not sent: KISPG had approved
+
+
+def test_already_processed_answer_is_settled_by_inquiry(client):
+    """/v2/payment answers 'MOID 중복 또는 이미 처리된 주문' for an ordNo KISPG approved: paid, not failed."""
+    ord_no, return_url, fields = authenticated(client)
+    services = client.application.extensions["webview_toolkit"]
+    services.client.approve(tid=fields["tid"], goods_amt=fields["amt"])
+    assert client.post(return_url, data=fields).status_code == 303
+    assert status(client, ord_no) == "paid"
+    kinds = [e["kind"] for e in services.store.events(ord_no)]
+    assert kinds[-2:] == ["approval_unknown", "reconciled_paid"]
+
+
+def test_result_page_views_cannot_drive_inquiries(tmp_path, database_url):
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_INQUIRY_INTERVAL=300))
+    client = app.test_client()
+    try:
+        ord_no = create_order(client)
+        client.post("/sandbox/kispg/_faults", json={"endpoint": "payment", "mode": "timeout", "count": 1})
+        client.post("/sandbox/kispg/_faults", json={"endpoint": "order", "mode": "timeout", "count": 50})
+        return_url, fields = sandbox_result(client, checkout_form(client, ord_no, UA["safari_ios"]))
+        client.post(return_url, data=fields)
+        assert status(client, ord_no) == "unknown"
+        assert len(kispg_calls(client, "order")) == 1  # asked at once after the lost answer
+        for _ in range(20):
+            assert "결제 확인 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
+        assert len(kispg_calls(client, "order")) == 1  # and not again within the interval
+    finally:
+        app.extensions["webview_toolkit"].store.dispose()

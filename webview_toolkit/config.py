@@ -12,6 +12,7 @@ ENVIRONMENTS = ("sandbox", "test", "prod")
 # Environment variable → config key; everything the service reads from the environment.
 ENV_KEYS = (
     "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
+    "WEBVIEW_INQUIRY_INTERVAL",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
     "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME",
 )
@@ -25,6 +26,8 @@ DEFAULTS = {
     "KISPG_CONNECT_TIMEOUT": 3.0,
     # Seconds after which KISPG not showing an approval or cancel means it did not happen.
     "KISPG_RECONCILE_AFTER": None,
+    # Seconds between two inquiries about one order, however many result-page views ask.
+    "WEBVIEW_INQUIRY_INTERVAL": 10.0,
     "WEBVIEW_DATABASE_URL": None,
     "WEBVIEW_PUBLIC_URL": None,
     "WEBVIEW_ADMIN_TOKEN": None,
@@ -69,6 +72,13 @@ def resolve(config: dict, instance_path: str) -> None:
         except (TypeError, ValueError):
             problems.append("KISPG_RECONCILE_AFTER must be a number of seconds, at least 0, "
                             f"got {config['KISPG_RECONCILE_AFTER']!r}")
+    try:
+        config["WEBVIEW_INQUIRY_INTERVAL"] = float(config["WEBVIEW_INQUIRY_INTERVAL"])
+        if not 0 <= config["WEBVIEW_INQUIRY_INTERVAL"] <= 3600:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("WEBVIEW_INQUIRY_INTERVAL must be a number of seconds from 0 to 3600, "
+                        f"got {config['WEBVIEW_INQUIRY_INTERVAL']!r}")
     if env == "sandbox":
         if not config["KISPG_MID"] or not config["KISPG_MERCHANT_KEY"]:
             config["KISPG_MID"], config["KISPG_MERCHANT_KEY"] = sandbox_merchant(instance_path)

@@ -11,23 +11,23 @@ import secrets
 import weakref
 from collections import deque
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Iterable
 
 from sqlalchemy import (
     bindparam, func,
-    BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
+    BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint, create_engine,
+    event, insert, select, update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-STATUSES = (
-    "created", "authenticated", "approving", "paid", "failed",
-    "unknown",  # the approval was sent but its outcome is not known: resolve by inquiry
-    "cancelling", "partially_cancelled", "cancelled",
-)
+from .lifecycle import OrderStatus, S, sources
 
-metadata = MetaData()
+# Constraint names as Alembic's migrations spell them, so the two always compare equal.
+metadata = MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s"})
 
 orders = Table(
     "orders", metadata,
@@ -42,7 +42,8 @@ orders = Table(
     Column("pay_method", String(10)),
     Column("mbs_usr_id", String(40)),
     Column("user_ip", String(40)),
-    Column("tid", String(30)),
+    # The current attempt's tid; a tid belongs to one order forever (also unique over attempts).
+    Column("tid", String(30), unique=True),
     Column("result_cd", String(8)),
     Column("result_msg", String(200)),
     Column("pay_method_result", String(10)),
@@ -56,6 +57,10 @@ orders = Table(
     Column("pending_cancel_amt", BigInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Which attempt the checkout page offers and a return may complete (see order_attempts).
+    Column("attempt_no", Integer, nullable=False, default=1, server_default="1"),
+    # No inquiry for this order before then, whoever asks (result-page views included).
+    Column("next_check_at", DateTime(timezone=True)),
 )
 
 events = Table(
@@ -67,10 +72,60 @@ events = Table(
     Column("detail", Text, nullable=False),
 )
 
+# One row per checkout attempt: KISPG sees each under its own ordNo (it refuses an ordNo it has seen).
+attempts = Table(
+    "order_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ord_no", String(40), ForeignKey("orders.ord_no"), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("kispg_ord_no", String(40), nullable=False, unique=True),
+    # The per-checkout secret in returnUrl: a return without it changes nothing.
+    Column("token", String(64), nullable=False),
+    Column("tid", String(30), unique=True),
+    Column("outcome", String(24), nullable=False),
+    Column("result_cd", String(8)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("ord_no", "n", name="uq_order_attempts_ord_no_n"),
+)
+
+
+class AttemptOutcome(StrEnum):
+    """What became of one attempt (the order's status says what became of the order)."""
+
+    OPEN = "open"  # the form was offered; nothing came back yet
+    AUTHENTICATED = "authenticated"
+    APPROVED = "approved"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    NEEDS_REVIEW = "needs_review"
+    EXPIRED = "expired"
+
+
+# The attempt's outcome that follows from the order entering a state (cancels leave it alone).
+OUTCOME_FOR = MappingProxyType({
+    S.AUTHENTICATED: AttemptOutcome.AUTHENTICATED, S.PAID: AttemptOutcome.APPROVED,
+    S.AWAITING_DEPOSIT: AttemptOutcome.APPROVED, S.FAILED: AttemptOutcome.FAILED,
+    S.UNKNOWN: AttemptOutcome.UNKNOWN, S.NEEDS_REVIEW: AttemptOutcome.NEEDS_REVIEW,
+    S.EXPIRED: AttemptOutcome.EXPIRED,
+})
+
+
+class StoreError(Exception):
+    """A change the database refused."""
+
+
+class TidInUse(StoreError):
+    """The tid is already bound to another attempt (of this order or another)."""
+
+
+class UndeclaredTransition(StoreError, ValueError):
+    """A change that lifecycle.TRANSITIONS does not declare: a bug in the caller."""
+
 
 @dataclass(frozen=True, slots=True)
 class CheckoutOrder:
-    """The columns the checkout page reads on every view: what the auth form and the summary show."""
+    """What the checkout page reads on every view: the auth form's columns and the current attempt's token."""
 
     ord_no: str
     status: str
@@ -82,12 +137,29 @@ class CheckoutOrder:
     pay_method: str | None
     mbs_usr_id: str | None
     user_ip: str | None
+    attempt_no: int
+    token: str
+
+    @property
+    def kispg_ord_no(self) -> str:
+        """The ordNo KISPG sees for the current attempt."""
+        return attempt_ord_no(self.ord_no, self.attempt_no)
 
 
 @dataclass(frozen=True, slots=True)
-class Order(CheckoutOrder):
-    """One order as stored: the checkout columns, then what the payment made of it."""
+class Order:
+    """One order as stored: what was ordered, then what the payment made of it."""
 
+    ord_no: str
+    status: str
+    goods_nm: str
+    goods_amt: int
+    ord_nm: str
+    ord_tel: str
+    ord_email: str | None
+    pay_method: str | None
+    mbs_usr_id: str | None
+    user_ip: str | None
     tid: str | None
     result_cd: str | None
     result_msg: str | None
@@ -102,13 +174,20 @@ class Order(CheckoutOrder):
     pending_cancel_amt: int | None
     created_at: datetime
     updated_at: datetime
+    attempt_no: int
+    next_check_at: datetime | None
 
     @property
     def remaining_amt(self) -> int:
         """What is still charged: the amount less everything cancelled."""
         return self.goods_amt - self.cancelled_amt
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def kispg_ord_no(self) -> str:
+        """The ordNo KISPG sees for the current attempt."""
+        return attempt_ord_no(self.ord_no, self.attempt_no)
+
+    def as_dict(self, attempts: "Iterable[Attempt]" = ()) -> dict[str, Any]:
         """The JSON shape of `GET /api/orders/<ordNo>`."""
         return {
             "ordNo": self.ord_no, "status": self.status, "goodsNm": self.goods_nm,
@@ -117,18 +196,60 @@ class Order(CheckoutOrder):
             "tid": self.tid, "resultCd": self.result_cd, "resultMsg": self.result_msg,
             "appNo": self.app_no, "appDtm": self.app_dtm, "cardCode": self.card_code, "fnNm": self.fn_nm,
             "easyPayCd": self.easy_pay_cd,
-            "createdAt": self.created_at.isoformat(), "updatedAt": self.updated_at.isoformat(),
+            "createdAt": _aware(self.created_at).isoformat(), "updatedAt": _aware(self.updated_at).isoformat(),
+            "attempts": [attempt.as_dict() for attempt in attempts],
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One checkout attempt of an order, as stored."""
+
+    ord_no: str
+    n: int
+    kispg_ord_no: str
+    token: str
+    tid: str | None
+    outcome: str
+    result_cd: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The attempt as the API shows it (never its token)."""
+        return {"n": self.n, "kispgOrdNo": self.kispg_ord_no, "tid": self.tid, "outcome": self.outcome,
+                "resultCd": self.result_cd, "createdAt": _aware(self.created_at).isoformat(),
+                "updatedAt": _aware(self.updated_at).isoformat()}
+
+
 ORDER_COLUMNS = tuple(f.name for f in fields(Order))
-GET_ORDER = select(*(orders.c[name] for name in ORDER_COLUMNS)).where(orders.c.ord_no == bindparam("ord_no"))
-GET_CHECKOUT_ORDER = select(*(orders.c[f.name] for f in fields(CheckoutOrder))).where(
-    orders.c.ord_no == bindparam("ord_no"))
+ATTEMPT_COLUMNS = tuple(f.name for f in fields(Attempt))
+ORDER_RETURNING = tuple(orders.c[name] for name in ORDER_COLUMNS)
+GET_ORDER = select(*ORDER_RETURNING).where(orders.c.ord_no == bindparam("ord_no"))
+GET_CHECKOUT_ORDER = (
+    select(*(orders.c[f.name] for f in fields(CheckoutOrder) if f.name != "token"), attempts.c.token)
+    .join(attempts, (attempts.c.ord_no == orders.c.ord_no) & (attempts.c.n == orders.c.attempt_no))
+    .where(orders.c.ord_no == bindparam("ord_no"))
+)
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def attempt_ord_no(ord_no: str, n: int) -> str:
+    """The ordNo KISPG sees for attempt n: the order's own for the first, then `<ordNo>-<n>`."""
+    return ord_no if n == 1 else f"{ord_no}-{n}"
+
+
+def new_token() -> str:
+    """An unguessable per-checkout token (192 bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
 
 
 def make_engine(url: str) -> Engine:
@@ -136,6 +257,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -160,12 +282,12 @@ class OrderStore:
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
         _STORES.add(self)
 
-    def _prepare_schema(self, attempts: int = 5) -> None:
+    def _prepare_schema(self, tries: int = 5) -> None:
         """Create an empty database at the newest schema; refuse one at another revision (SchemaError)."""
         from . import migrations
         # Workers booting together on a fresh database race to create the tables: the loser
         # gets "already exists" and would fail to boot. A retry finds the winner's schema.
-        for attempt in range(attempts):
+        for attempt in range(tries):
             try:
                 with self.engine.begin() as conn:
                     if migrations.is_empty(conn):
@@ -175,19 +297,21 @@ class OrderStore:
                     revision = migrations.current(conn)
                 break
             except DBAPIError:
-                if attempt == attempts - 1:
+                if attempt == tries - 1:
                     raise
         if revision != migrations.head():
             raise migrations.SchemaError(migrations.behind_message(safe_url(self.url), revision))
 
     def create(self, **values: Any) -> Order:
-        """Insert a new order in `created`."""
+        """Insert a new order in `created`, with its first attempt."""
         now = _now()
-        row = {"status": "created", "cancelled_amt": 0, "created_at": now, "updated_at": now, **values}
+        row = {"status": S.CREATED, "cancelled_amt": 0, "created_at": now, "updated_at": now, "attempt_no": 1,
+               **values}
         with self.engine.begin() as conn:
-            conn.execute(insert(orders).values(**row))
-            conn.execute(insert(events).values(ord_no=row["ord_no"], at=now, kind="created", detail="{}"))
-        return self.get(row["ord_no"])
+            created = conn.execute(insert(orders).values(**row).returning(*ORDER_RETURNING)).one()
+            self._insert_attempt(conn, row["ord_no"], 1, now)
+            self._write_event(conn, row["ord_no"], "created", {}, now)
+        return Order(*created)
 
     def get(self, ord_no: str) -> Order | None:
         """The order, or None."""
@@ -204,32 +328,95 @@ class OrderStore:
         row = self._checkout_read.first(ord_no=ord_no)
         return CheckoutOrder(*row) if row else None
 
-    def transition(self, ord_no: str, from_statuses: Iterable[str], to_status: str, *,
-                   event_kind: str, detail: dict | None = None, require_tid: str | None = None,
-                   **values: Any) -> bool:
-        """Move the order to `to_status` only if it is in one of `from_statuses` (and has
-        `require_tid`, when given); True if this call made the change."""
+    def attempt(self, kispg_ord_no: str) -> Attempt | None:
+        """The attempt KISPG knows by this ordNo, or None."""
+        if "\x00" in kispg_ord_no:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
+                               .where(attempts.c.kispg_ord_no == kispg_ord_no)).first()
+        return Attempt(*row) if row else None
+
+    def attempts(self, ord_no: str) -> list[Attempt]:
+        """The order's attempts, first first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
+                                .where(attempts.c.ord_no == ord_no).order_by(attempts.c.n)).all()
+        return [Attempt(*row) for row in rows]
+
+    def tid_owner(self, tid: str) -> str | None:
+        """The ordNo of the order one of whose attempts holds this tid, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(attempts.c.ord_no).where(attempts.c.tid == tid)).scalar()
+
+    def transition(self, ord_no: str, to: OrderStatus, event: str, *, detail: dict | None = None,
+                   only_from: Iterable[OrderStatus] | None = None, expect_tid: str | None = None,
+                   attempt: int | None = None, bind_tid: str | None = None, new_attempt: bool = False,
+                   **values: Any) -> Order | None:
+        """Apply one change declared in lifecycle.TRANSITIONS, with its event, in one transaction.
+
+        The order moves only if it is in one of the change's source states (narrowed by
+        `only_from`), holds `expect_tid` and is at attempt `attempt` when those are given.
+        `bind_tid` records the tid on the order and its current attempt (TidInUse if any other
+        attempt holds it); `new_attempt` opens the next attempt. Returns the order after the
+        change, or None when it was not in a state to make it (another request won the claim).
+        """
+        allowed = sources(to, event)
+        if not allowed:
+            raise UndeclaredTransition(f"no transition to {to} on {event!r} is declared")
+        if only_from is not None:
+            allowed = tuple(state for state in allowed if state in tuple(only_from))
         now = _now()
-        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(tuple(from_statuses))]
-        if require_tid is not None:
-            conditions.append(orders.c.tid == require_tid)
+        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(allowed)]
+        if expect_tid is not None:
+            conditions.append(orders.c.tid == expect_tid)
+        if attempt is not None:
+            conditions.append(orders.c.attempt_no == attempt)
+        changes = {"status": to, "updated_at": now, **values}
+        if bind_tid is not None:
+            changes["tid"] = bind_tid
+        if new_attempt:
+            changes["attempt_no"] = orders.c.attempt_no + 1
+        try:
+            with self.engine.begin() as conn:
+                row = conn.execute(update(orders).where(*conditions).values(**changes)
+                                   .returning(*ORDER_RETURNING)).first()
+                if row is None:
+                    return None
+                order = Order(*row)
+                n = order.attempt_no - 1 if new_attempt else order.attempt_no
+                outcome = {"outcome": OUTCOME_FOR[to]} if to in OUTCOME_FOR else {}
+                if bind_tid is not None or outcome or "result_cd" in values:
+                    attempt_changes = {**outcome, "updated_at": now}
+                    if bind_tid is not None:
+                        attempt_changes["tid"] = bind_tid
+                    if "result_cd" in values:
+                        attempt_changes["result_cd"] = values["result_cd"]
+                    conn.execute(update(attempts).where(attempts.c.ord_no == ord_no, attempts.c.n == n)
+                                 .values(**attempt_changes))
+                if new_attempt:
+                    self._insert_attempt(conn, ord_no, order.attempt_no, now)
+                self._write_event(conn, ord_no, event, detail, now)
+        except IntegrityError:
+            if bind_tid is None:
+                raise
+            raise TidInUse(f"tid {bind_tid} is already bound to another attempt") from None
+        return order
+
+    def claim_check(self, ord_no: str, interval: timedelta) -> bool:
+        """Reserve the next inquiry for this order: True at most once per `interval`, whoever asks."""
+        now = _now()
         with self.engine.begin() as conn:
-            result = conn.execute(update(orders).where(*conditions).values(status=to_status, updated_at=now, **values))
-            if result.rowcount != 1:
-                return False
-            conn.execute(insert(events).values(
-                ord_no=ord_no, at=now, kind=event_kind,
-                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-            ))
-        return True
+            result = conn.execute(update(orders).where(
+                orders.c.ord_no == ord_no,
+                (orders.c.next_check_at.is_(None)) | (orders.c.next_check_at <= now),
+            ).values(next_check_at=now + interval))
+        return result.rowcount == 1
 
     def log(self, ord_no: str, kind: str, detail: dict | None = None) -> None:
         """Append an event without changing the order."""
         with self.engine.begin() as conn:
-            conn.execute(insert(events).values(
-                ord_no=ord_no, at=_now(), kind=kind,
-                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-            ))
+            self._write_event(conn, ord_no, kind, detail, _now())
 
     def events(self, ord_no: str) -> list[dict]:
         """The order's event log, oldest first."""
@@ -241,9 +428,21 @@ class OrderStore:
         """Every order in these statuses, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(orders).where(orders.c.status.in_(tuple(statuses))).order_by(orders.c.created_at)
-            ).mappings().all()
-        return [Order(**{name: row[name] for name in ORDER_COLUMNS}) for row in rows]
+                select(*ORDER_RETURNING).where(orders.c.status.in_(tuple(statuses))).order_by(orders.c.created_at)
+            ).all()
+        return [Order(*row) for row in rows]
+
+    @staticmethod
+    def _write_event(conn, ord_no: str, kind: str, detail: dict | None, at: datetime) -> None:
+        # The one place an event is written: the state change's own transaction (outbox and log hooks go here).
+        conn.execute(insert(events).values(ord_no=ord_no, at=at, kind=kind,
+                                           detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)))
+
+    @staticmethod
+    def _insert_attempt(conn, ord_no: str, n: int, at: datetime) -> None:
+        conn.execute(insert(attempts).values(ord_no=ord_no, n=n, kispg_ord_no=attempt_ord_no(ord_no, n),
+                                             token=new_token(), outcome=AttemptOutcome.OPEN, created_at=at,
+                                             updated_at=at))
 
     def count(self) -> int:
         """How many orders there are."""
@@ -350,8 +549,15 @@ class _DriverRead:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The driver's own transaction handling skips BEGIN before DDL, so two workers creating the
+    # schema saw each other's half-made tables: SQLAlchemy's documented recipe hands BEGIN to us.
+    dbapi_connection.isolation_level = None
     # WAL lets readers run beside the one writer; concurrent returnUrl posts need it.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -6,6 +6,7 @@ import socket
 import click
 
 from ..config import ConfigError
+from ..lifecycle import STUCK
 from ..migrations import SchemaError
 from ..store import safe_url
 
@@ -71,7 +72,7 @@ def reconcile() -> None:
         orders = payments.reconcile_all()
     for order in orders:
         click.echo(f"{order.ord_no}  {order.status}")
-    still = sum(order.status in ("approving", "unknown", "cancelling") for order in orders)
+    still = sum(order.status in STUCK for order in orders)
     click.echo(f"{len(orders)} orders looked at, {still} still unresolved")
     if still:
         raise SystemExit(1)

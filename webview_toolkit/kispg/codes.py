@@ -63,6 +63,10 @@ CANCEL_OVER_BALANCE = "2032"
 AMOUNT_MISMATCH = "A123"
 DUPLICATE_ORDER = "A127"
 HASH_MISMATCH = "A211"
+# Inquiry refusals that say KISPG does hold a transaction under that tid or ordNo, only not as
+# asked (another amount): never "not found". Any other inquiry refusal is taken as "nothing held"
+# (KISPG's own not-found code is not public; the sandbox answers UNKNOWN_TRANSACTION).
+INQUIRY_HELD_OTHERWISE = frozenset({AMOUNT_MISMATCH})
 # Failure seen on PC; the shopper's own cancel gets the same family code.
 AUTH_FAILED = "XXXX"
 

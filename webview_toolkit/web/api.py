@@ -102,7 +102,7 @@ def get_order(ord_no: str):
     order = store().get(ord_no)
     if order is None:
         return _error(404, f"no order {ord_no!r}")
-    return jsonify(order.as_dict())
+    return jsonify(order.as_dict(store().attempts(ord_no)))
 
 
 @bp.post("/orders/<ord_no>/cancel")
@@ -127,15 +127,15 @@ def cancel_order(ord_no: str):
         order = payments().cancel(ord_no, amount, reason)
     except PaymentError as exc:
         return _error(exc.status, str(exc))
-    return jsonify(order.as_dict())
+    return jsonify(order.as_dict(store().attempts(ord_no)))
 
 
 @bp.post("/orders/<ord_no>/reconcile")
 @bearer("WEBVIEW_ADMIN_TOKEN")
 def reconcile_order(ord_no: str):
-    """Ask KISPG what became of an order stuck in approving, unknown or cancelling."""
+    """Ask KISPG what became of an order stuck in approving, unknown or cancelling, or one needing review."""
     try:
-        order = payments().reconcile(ord_no)
+        order = payments().reconcile(ord_no, review=True)
     except PaymentError as exc:
         return _error(exc.status, str(exc))
-    return jsonify(order.as_dict())
+    return jsonify(order.as_dict(store().attempts(ord_no)))

@@ -13,7 +13,8 @@ from ..kispg.errors import FieldError
 from ..kispg.signing import edi_date_now, sign
 from ..store import CheckoutOrder
 from ..useragent import ClientContext, classify
-from .returns import RETURN_PATH
+from ..lifecycle import PAYABLE
+from .returns import RETURN_PATH, TOKEN_PARAM
 from .extensions import store
 
 bp = Blueprint("checkout", __name__)
@@ -22,10 +23,11 @@ SANDBOX_PREFIX = "/sandbox/kispg"
 
 
 def return_url(order: CheckoutOrder, config: Config, script_root: str) -> str:
-    """The absolute returnUrl; it carries ordNo because a failed auth posts only resultCd/resultMsg."""
+    """The absolute returnUrl: the attempt's ordNo (a failed auth posts only resultCd/resultMsg) and its token."""
     # Built by hand rather than with url_for: this runs on every checkout view (see bench/).
     base = config.get("WEBVIEW_PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}{script_root}{RETURN_PATH}?{urlencode({'ordNo': order.ord_no})}"
+    query = urlencode({"ordNo": order.kispg_ord_no, TOKEN_PARAM: order.token})
+    return f"{base.rstrip('/')}{script_root}{RETURN_PATH}?{query}"
 
 
 def auth_action(config: Config, script_root: str) -> str:
@@ -41,7 +43,7 @@ def auth_fields(order: CheckoutOrder, client: ClientContext, config: Config, ret
     edi_date = edi_date_now()
     fields = {
         "payMethod": order.pay_method or "", "trxCd": "0", "mid": config["KISPG_MID"],
-        "goodsNm": order.goods_nm, "currencyType": "KRW", "ordNo": order.ord_no,
+        "goodsNm": order.goods_nm, "currencyType": "KRW", "ordNo": order.kispg_ord_no,
         "goodsAmt": str(order.goods_amt), "ordNm": order.ord_nm, "ordTel": order.ord_tel,
         "ordEmail": order.ord_email or "", "userIp": order.user_ip or "", "mbsUsrId": order.mbs_usr_id or "",
         # §3.1.1: MOB/0002 is the whole-page mobile pay window; WEB/0001 the PC one.
@@ -70,11 +72,11 @@ def hidden_inputs(fields: dict[str, str]) -> Markup:
 
 @bp.get("/checkout/<ord_no>")
 def page(ord_no: str):
-    """The checkout page; an order past `created` goes to its result page."""
+    """The checkout page for a payable order (its current attempt); any other goes to its result page."""
     order = store().checkout_order(ord_no)
     if order is None:
         abort(404)
-    if order.status != "created":
+    if order.status not in PAYABLE:
         return redirect(url_for("results.page", ord_no=ord_no))
     # Each read through Flask's context proxies costs about a microsecond: read them once (bench/).
     config, script_root = current_app.config, request.script_root

@@ -35,7 +35,8 @@ def init_app(app: Flask) -> None:
     )
     store = OrderStore(config["WEBVIEW_DATABASE_URL"])
     payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
-                        settle_after=config["KISPG_RECONCILE_AFTER"])
+                        settle_after=config["KISPG_RECONCILE_AFTER"],
+                        check_interval=config["WEBVIEW_INQUIRY_INTERVAL"])
     app.extensions[KEY] = Services(store, client, payments)
     # Logger filters do not apply to records propagated from children: give each its own.
     names = ["werkzeug", "webview_toolkit"] + [n for n in logging.root.manager.loggerDict if n.startswith("webview_toolkit.")]

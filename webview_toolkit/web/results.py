@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from ..payments import STUCK_STATES
+from ..lifecycle import PENDING, OrderStatus as S
 from ..registry import load_registry
 from ..store import Order
 from ..useragent import classify
@@ -12,17 +12,19 @@ from .extensions import payments, store
 bp = Blueprint("results", __name__)
 
 HEADLINES = {
-    "created": ("결제 대기 중", "아직 결제가 진행되지 않았습니다."),
-    "authenticated": ("결제 확인 중", "카드사 인증이 끝나 승인을 요청하고 있습니다."),
-    "approving": ("결제 확인 중", "승인 결과를 기다리고 있습니다. 잠시 후 새로고침해 주세요."),
-    "unknown": ("결제 확인 중", "승인 결과를 확인하고 있습니다. 결제가 중복되지 않으니 다시 결제하지 마세요."),
-    "paid": ("결제 완료", "결제가 정상적으로 완료되었습니다."),
-    "failed": ("결제 실패", "결제가 완료되지 않았습니다. 청구된 금액은 없습니다."),
-    "cancelling": ("취소 처리 중", "결제 취소를 처리하고 있습니다."),
-    "partially_cancelled": ("부분 취소됨", "결제 금액 중 일부가 취소되었습니다."),
-    "cancelled": ("결제 취소됨", "결제가 취소되었습니다."),
+    S.CREATED: ("결제 대기 중", "아직 결제가 진행되지 않았습니다."),
+    S.AUTHENTICATED: ("결제 확인 중", "카드사 인증이 끝나 승인을 요청하고 있습니다."),
+    S.APPROVING: ("결제 확인 중", "승인 결과를 기다리고 있습니다. 잠시 후 새로고침해 주세요."),
+    S.UNKNOWN: ("결제 확인 중", "승인 결과를 확인하고 있습니다. 결제가 중복되지 않으니 다시 결제하지 마세요."),
+    S.NEEDS_REVIEW: ("결제 확인 중", "결제 결과를 가맹점에서 확인하고 있습니다. 다시 결제하지 마시고 가맹점에 문의해 주세요."),
+    S.PAID: ("결제 완료", "결제가 정상적으로 완료되었습니다."),
+    S.FAILED: ("결제 실패", "결제가 완료되지 않았습니다. 청구된 금액은 없습니다."),
+    S.AWAITING_DEPOSIT: ("입금 대기 중", "안내된 계좌로 입금하시면 결제가 완료됩니다."),
+    S.EXPIRED: ("결제 기한 만료", "결제 기한이 지나 주문이 만료되었습니다. 청구된 금액은 없습니다."),
+    S.CANCELLING: ("취소 처리 중", "결제 취소를 처리하고 있습니다."),
+    S.PARTIALLY_CANCELLED: ("부분 취소됨", "결제 금액 중 일부가 취소되었습니다."),
+    S.CANCELLED: ("결제 취소됨", "결제가 취소되었습니다."),
 }
-PENDING = ("authenticated", "approving", "unknown", "cancelling")
 
 
 def payment_means(order: Order) -> str | None:
@@ -38,13 +40,14 @@ def page(ord_no: str):
     order = store().get(ord_no)
     if order is None:
         abort(404)
-    if order.status in STUCK_STATES and payments().is_due(order):
-        # The page refreshes itself: once an unknown outcome can be settled, settle it here.
-        order = payments().reconcile(ord_no)
+    # The page refreshes itself: once an unknown outcome can be settled, settle it here, at most
+    # once per check interval however many views arrive (page views must not drive KISPG).
+    order = payments().check(order)
     headline, detail = HEADLINES[order.status]
     config = current_app.config
     client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
     # Only the merchant's own app can follow its scheme; anyone else would get a dead button.
     app_scheme = config.get("WEBVIEW_APP_SCHEME") if client.own_app else None
     return render_template("results/page.html", order=order, headline=headline, detail=detail,
-                           means=payment_means(order), pending=order.status in PENDING, app_scheme=app_scheme)
+                           means=payment_means(order), pending=order.status in PENDING, app_scheme=app_scheme,
+                           failed=order.status == S.FAILED)

@@ -9,13 +9,16 @@ from .extensions import payments
 bp = Blueprint("returns", __name__)
 
 RETURN_PATH = "/kispg/return"
+# The per-checkout token's query parameter in returnUrl (ordNo names the attempt KISPG saw).
+TOKEN_PARAM = "t"
 
 
 @bp.post(RETURN_PATH)
 def kispg_return():
     """Hand the posted result to the payment flow; 303 to the result page, or a refusal page."""
     try:
-        outcome = payments().handle_return(request.form.to_dict(flat=True), request.args.get("ordNo"))
+        outcome = payments().handle_return(request.form.to_dict(flat=True), request.args.get("ordNo"),
+                                           request.args.get(TOKEN_PARAM))
     except PaymentError as exc:
         current_app.logger.warning("returnUrl refused for order %s: %s", exc.ord_no, exc)
         return render_template("errors/message.html", title="결제 결과를 확인할 수 없습니다",
