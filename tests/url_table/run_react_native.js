@@ -1,0 +1,82 @@
+// Runs the generated PaymentWebView.tsx's decision logic (shouldLoadInWebView, openExternally)
+// over the URL table under Node, with react-native's Linking and Platform replaced by a fake
+// phone. Usage: node run_react_native.js TOOLCHAIN_NODE_MODULES PaymentWebView.tsx CASES
+// where CASES has "platform TAB mode TAB url" lines; prints one decision per line (see
+// tests/data/url_table.yaml for the words).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+
+const [nodeModules, tsxPath, casesPath] = process.argv.slice(2);
+const ts = require(path.join(nodeModules, 'typescript'));
+
+const phone = { os: 'android', installed: true, decision: null };
+const record = (what) => {
+  if (phone.decision === null) {
+    phone.decision = what;
+  }
+};
+
+function storeOrOpen(url) {
+  const play = /^(?:market:\/\/details\?id=|https:\/\/play\.google\.com\/store\/apps\/details\?id=)(.+)$/.exec(url);
+  if (play !== null) {
+    return `store ${decodeURIComponent(play[1])}`;
+  }
+  const apple = /^itms-apps:\/\/apps\.apple\.com\/app\/id(\d+)$/.exec(url);
+  return apple !== null ? `store ${apple[1]}` : `open ${url}`;
+}
+
+const Linking = {
+  // Like React Native's: rejects when no app answers the URL.
+  async openURL(url) {
+    const always = /^(market|https?|itms-apps):/.test(url); // store apps and a browser
+    if (!phone.installed && !always) {
+      throw new Error(`No app answers ${url}`);
+    }
+    record(storeOrOpen(url));
+  },
+};
+const fakes = {
+  react: { useCallback: (f) => f, useRef: () => ({ current: null }) },
+  'react/jsx-runtime': { jsx: () => null, jsxs: () => null },
+  'react-native': { Linking, Platform: { get OS() { return phone.os; } } },
+  'react-native-webview': { WebView: function WebView() {} },
+};
+
+const source = fs.readFileSync(tsxPath, 'utf8');
+const { outputText } = ts.transpileModule(source, {
+  compilerOptions: { module: ts.ModuleKind.CommonJS, jsx: ts.JsxEmit.ReactJSX, target: ts.ScriptTarget.ES2020 },
+});
+const module_ = { exports: {} };
+const fakeRequire = (name) => {
+  if (!(name in fakes)) {
+    throw new Error(`PaymentWebView.tsx imports ${name}, which this runner does not fake`);
+  }
+  return fakes[name];
+};
+vm.runInNewContext(outputText, { module: module_, exports: module_.exports, require: fakeRequire, console });
+const { shouldLoadInWebView, openExternally } = module_.exports;
+
+async function decide(os, mode, url) {
+  phone.os = os;
+  phone.installed = mode === 'installed';
+  phone.decision = null;
+  if (shouldLoadInWebView(url)) {
+    return 'load';
+  }
+  await openExternally(url, (fallback) => record(`fallback ${fallback}`));
+  return phone.decision ?? 'none';
+}
+
+(async () => {
+  const out = [];
+  for (const line of fs.readFileSync(casesPath, 'utf8').split('\n').filter(Boolean)) {
+    const [os, mode, url] = line.split('\t');
+    out.push(await decide(os, mode, url));
+  }
+  process.stdout.write(out.map((d) => `${d}\n`).join(''));
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
