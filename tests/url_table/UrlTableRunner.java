@@ -83,7 +83,8 @@ public final class UrlTableRunner {
             }
             if (intent.getComponent() != null || intent.getSelector() != null) {
                 record("UNSAFE component or selector kept: " + data);
-            } else if (store) {
+            } else if (store || (web && "play.google.com".equals(data.getHost())
+                    && "/store/apps/details".equals(data.getPath()))) {
                 record("store " + data.getQueryParameter("id"));
             } else if (data == null) {
                 record("open package:" + intent.getPackage());

@@ -2,7 +2,8 @@
 // over the URL table under Node, with react-native's Linking and Platform replaced by a fake
 // phone. Usage: node run_react_native.js TOOLCHAIN_NODE_MODULES PaymentWebView.tsx CASES
 // where CASES has "platform TAB mode TAB url" lines; prints one decision per line (see
-// tests/data/url_table.yaml for the words).
+// tests/data/url_table.yaml for the words). Platform "window" renders the component on Android
+// and hands the URL to its onOpenWindow, as react-native-webview does for window.open().
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -37,9 +38,23 @@ const Linking = {
     record(storeOrOpen(url));
   },
 };
+const rendered = { props: null };
+// The WebView's ref: loading a URL in it is injecting "window.location.href = URL".
+const webViewRef = {
+  current: {
+    injectJavaScript(script) {
+      const target = /^window\.location\.href = (".*"); true;$/.exec(script);
+      record(target !== null ? `load ${JSON.parse(target[1])}` : `inject ${script}`);
+    },
+  },
+};
+const jsx = (type, props) => {
+  rendered.props = props;
+  return null;
+};
 const fakes = {
-  react: { useCallback: (f) => f, useRef: () => ({ current: null }) },
-  'react/jsx-runtime': { jsx: () => null, jsxs: () => null },
+  react: { useCallback: (f) => f, useRef: () => webViewRef, createElement: (type, props) => jsx(type, props) },
+  'react/jsx-runtime': { jsx, jsxs: jsx },
   'react-native': { Linking, Platform: { get OS() { return phone.os; } } },
   'react-native-webview': { WebView: function WebView() {} },
 };
@@ -56,12 +71,25 @@ const fakeRequire = (name) => {
   return fakes[name];
 };
 vm.runInNewContext(outputText, { module: module_, exports: module_.exports, require: fakeRequire, console });
-const { shouldLoadInWebView, openExternally } = module_.exports;
+const { shouldLoadInWebView, openExternally, PaymentWebView } = module_.exports;
+
+async function openWindow(url) {
+  PaymentWebView({ uri: 'https://pay.example.com/' });
+  rendered.props.onOpenWindow({ nativeEvent: { targetUrl: url } });
+  // onOpenWindow starts openExternally without awaiting it: let its promise chain settle.
+  for (let i = 0; i < 20 && phone.decision === null; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return phone.decision ?? 'none';
+}
 
 async function decide(os, mode, url) {
-  phone.os = os;
+  phone.os = os === 'window' ? 'android' : os;
   phone.installed = mode === 'installed';
   phone.decision = null;
+  if (os === 'window') {
+    return openWindow(url);
+  }
   if (shouldLoadInWebView(url)) {
     return 'load';
   }

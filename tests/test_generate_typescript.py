@@ -1,0 +1,100 @@
+"""The generated React Native code type-checks against both pinned react-native-webview
+versions and decides the URL table right under Node.
+
+tsc --strict (TypeScript from tests/toolchains/package.json, installed by scripts/setup into
+.cache/toolchains/) checks PaymentWebView.tsx, default and with every flag, against the oldest
+supported react-native-webview (13.17.0, the first to declare `WebView<P = undefined>`) and the
+newest (16.0.0). tests/url_table/run_react_native.js then runs its shouldLoadInWebView /
+openExternally over tests/data/url_table.yaml with a fake Linking and Platform.
+"""
+import json
+import subprocess
+
+import pytest
+
+from webview_toolkit.generate import Options, render
+from webview_toolkit.registry import load_registry
+
+from .url_table import MODES, NODE_MODULES, RUNNERS, TOOLCHAINS, compare, load_cases, require
+
+WEBVIEWS = {"oldest": "13.17.0", "newest": "16.0.0"}
+SHOP = Options(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")
+
+
+def run(command, **kwargs):
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300, **kwargs)
+    assert result.returncode == 0, f"{' '.join(map(str, command[:3]))} failed:\n{result.stdout}{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry()
+
+
+@pytest.fixture(scope="module")
+def tsc():
+    return require(NODE_MODULES / ".bin" / "tsc" if (NODE_MODULES / ".bin" / "tsc").exists() else None,
+                   "TypeScript (npm typescript)")
+
+
+@pytest.fixture(scope="module")
+def sources(registry, tmp_path_factory):
+    """PaymentWebView.tsx, default and with every flag, in a folder under the toolchains so
+    `react`, `react-native` and their types resolve from .cache/toolchains/node_modules."""
+    if not NODE_MODULES.is_dir():
+        require(None, "the npm toolchains (.cache/toolchains)")
+    work = TOOLCHAINS / "work"
+    work.mkdir(exist_ok=True)
+    folder = tmp_path_factory.mktemp("tsx")  # a unique name, then the same under the toolchains
+    target = work / folder.name
+    target.mkdir(exist_ok=True)
+    (target / "PaymentWebView.tsx").write_text(render("react-native", registry), encoding="utf-8")
+    (target / "ShopPaymentWebView.tsx").write_text(render("react-native", registry, options=SHOP), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("which", sorted(WEBVIEWS))
+def test_tsc_strict(tsc, sources, which):
+    package = NODE_MODULES / f"react-native-webview-{which}"
+    assert json.loads((package / "package.json").read_text())["version"] == WEBVIEWS[which]
+    config = {
+        "compilerOptions": {
+            "strict": True, "noEmit": True, "jsx": "react-native",  # as @react-native/typescript-config
+            "target": "ES2020", "lib": ["ES2020"],
+            "module": "ESNext", "moduleResolution": "bundler", "skipLibCheck": True,
+            "noUnusedLocals": True, "noUnusedParameters": True,
+            "paths": {"react-native-webview": [str(package)], "react-native-webview/*": [f"{package}/*"]},
+        },
+        "files": ["PaymentWebView.tsx", "ShopPaymentWebView.tsx"],
+    }
+    (sources / f"tsconfig.{which}.json").write_text(json.dumps(config), encoding="utf-8")
+    run([tsc, "-p", sources / f"tsconfig.{which}.json"])
+
+
+def test_react_native_handler_decides_the_url_table(sources, tmp_path):
+    node = require("node", "Node.js")
+    expected, lines = [], []
+    for case in load_cases():
+        for platform, decisions in (("android", case.android_js), ("ios", case.ios)):
+            if decisions is None:
+                continue
+            for mode in MODES:
+                expected.append((f"{platform} {mode} {case.url}", decisions[mode]))
+                lines.append(f"{platform}\t{mode}\t{case.url}")
+    cases = tmp_path / "cases.tsv"
+    cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run([node, RUNNERS / "run_react_native.js", NODE_MODULES, sources / "PaymentWebView.tsx", cases])
+    mismatches = compare(expected, result.stdout, "react-native")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_window_open_stays_in_the_webview(sources, tmp_path):
+    """window.open() reaches onOpenWindow: web pages load in the same WebView (never the system
+    browser, react-native-webview #1775 / #1841), app URLs go to their app or its store."""
+    node = require("node", "Node.js")
+    cases = tmp_path / "window.tsv"
+    cases.write_text("window\tinstalled\thttps://pay.kispg.co.kr/popup?tid=1\n"
+                     "window\tmissing\tispmobile://TID=KISPG0000012345\n", encoding="utf-8")
+    result = run([node, RUNNERS / "run_react_native.js", NODE_MODULES, sources / "PaymentWebView.tsx", cases])
+    assert result.stdout.splitlines() == ["load https://pay.kispg.co.kr/popup?tid=1", "store kvp.jjy.MispAndroid320"]
