@@ -1,5 +1,6 @@
 """The generated React Native code type-checks against both pinned react-native-webview
-versions and decides the URL table right under Node.
+versions and decides the URL table right under Node; the Expo plugin runs through the real
+@expo/config-plugins.
 
 tsc --strict (TypeScript from tests/toolchains/package.json, installed by scripts/setup into
 .cache/toolchains/) checks PaymentWebView.tsx, default and with every flag, against the oldest
@@ -8,7 +9,10 @@ newest (16.0.0). tests/url_table/run_react_native.js then runs its shouldLoadInW
 openExternally over tests/data/url_table.yaml with a fake Linking and Platform.
 """
 import json
+import plistlib
 import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +22,8 @@ from webview_toolkit.registry import load_registry
 from .url_table import MODES, NODE_MODULES, RUNNERS, TOOLCHAINS, compare, load_cases, require
 
 WEBVIEWS = {"oldest": "13.17.0", "newest": "16.0.0"}
+EXPO_SAMPLES = Path(__file__).parent / "expo_plugin"
+ANDROID = "{http://schemas.android.com/apk/res/android}"
 SHOP = Options(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")
 
 
@@ -98,3 +104,43 @@ def test_window_open_stays_in_the_webview(sources, tmp_path):
                      "window\tmissing\tispmobile://TID=KISPG0000012345\n", encoding="utf-8")
     result = run([node, RUNNERS / "run_react_native.js", NODE_MODULES, sources / "PaymentWebView.tsx", cases])
     assert result.stdout.splitlines() == ["load https://pay.kispg.co.kr/popup?tid=1", "store kvp.jjy.MispAndroid320"]
+
+
+def run_expo_plugin(registry, sources, tmp_path, options, props, times=1):
+    """The sample manifest and plist after the plugin's mods ran `times` times over them."""
+    node = require("node", "Node.js")
+    plugin = sources / f"withPaymentWebView{len(list(sources.glob('withPaymentWebView*.js')))}.js"
+    plugin.write_text(render("expo-plugin", registry, options=options), encoding="utf-8")
+    manifest, info = tmp_path / "AndroidManifest.xml", tmp_path / "Info.plist"
+    run([node, EXPO_SAMPLES / "run_plugin.js", NODE_MODULES, plugin, json.dumps(props), times,
+         EXPO_SAMPLES / "AndroidManifest.xml", EXPO_SAMPLES / "Info.plist", manifest, info])
+    return ET.parse(manifest).getroot(), plistlib.loads(info.read_bytes())
+
+
+def test_expo_plugin_adds_queries_schemes_and_the_return_scheme(registry, sources, tmp_path):
+    manifest, info = run_expo_plugin(registry, sources, tmp_path, Options(), {"appScheme": "myshop"}, times=2)
+    packages = [e.get(f"{ANDROID}name") for e in manifest.findall("queries/package")]
+    expected = {a.android_package for a in registry.select(platform="android")}
+    assert packages[:2] == ["com.example.analytics", "com.kakao.talk"]  # the app's own entries stay
+    assert set(packages) == expected | {"com.example.analytics"} and len(packages) == len(set(packages))
+    assert [e.get(f"{ANDROID}scheme") for e in manifest.findall("queries/intent/data")] == ["https"]
+    activity = manifest.find("application/activity")
+    assert activity.get(f"{ANDROID}launchMode") == "singleTask"
+    schemes = [d.get(f"{ANDROID}scheme") for d in activity.findall("intent-filter/data")]
+    assert schemes == ["myshop"]
+    returning = activity.findall("intent-filter")[1]
+    assert {c.get(f"{ANDROID}name") for c in returning.findall("category")} == {
+        "android.intent.category.DEFAULT", "android.intent.category.BROWSABLE"}
+
+    queried = info["LSApplicationQueriesSchemes"]
+    assert queried[:2] == ["fb", "ISPMobile"] and len(queried) == 50  # iOS reads no more
+    assert len({s.lower() for s in queried}) == 50  # ispmobile is not added twice
+    assert [t["CFBundleURLSchemes"] for t in info["CFBundleURLTypes"]] == [["com.example.shop"], ["myshop"]]
+
+
+def test_expo_plugin_scheme_defaults_to_the_generated_one(registry, sources, tmp_path):
+    _, info = run_expo_plugin(registry, sources, tmp_path, Options(app_scheme="shopapp"), {})
+    assert ["shopapp"] in [t["CFBundleURLSchemes"] for t in info["CFBundleURLTypes"]]
+    manifest, info = run_expo_plugin(registry, sources, tmp_path, Options(), {})
+    assert len(info["CFBundleURLTypes"]) == 1  # no return scheme asked for, none added
+    assert manifest.find("application/activity").get(f"{ANDROID}launchMode") is None

@@ -206,6 +206,6 @@ def render_expo_plugin(registry: Registry, categories: tuple[str, ...] = ()) -> 
     return render("expo-plugin", registry, categories)
 
 
-def render_all(registry: Registry) -> dict[str, str]:
+def render_all(registry: Registry, options: Options = Options()) -> dict[str, str]:
     """Every output for the full registry, keyed by its path under `gen all --out`."""
-    return {output.path: render(output.kind, registry) for output in OUTPUTS}
+    return {output.path: render(output.kind, registry, options=options) for output in OUTPUTS}
