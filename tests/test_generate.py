@@ -354,3 +354,34 @@ def test_shipped_plist_keeps_every_scheme_the_guide_lists():
     kept = {s.lower() for s in plist["LSApplicationQueriesSchemes"]}
     assert len(plist["LSApplicationQueriesSchemes"]) == IOS_QUERY_LIMIT
     assert sorted(guide - kept) == []
+
+
+def test_swift_and_flutter_agree_with_the_url_table():
+    """Their code does not run here: their tables and web-scheme sets must match the URL table."""
+    from .url_table import load_cases
+    shipped = load_registry()
+    swift, flutter = render("ios-swift", shipped), render("flutter", shipped)
+    swift_web = re.search(r"webSchemes: Set<String> = \[(.*)\]", swift).group(1)
+    flutter_web = re.search(r"_webSchemes = <String>\{(.*)\}", flutter).group(1)
+    checked = 0
+    for case in load_cases():
+        scheme = case.url.split(":", 1)[0].lower()
+        if case.ios is not None:
+            missing = case.ios["missing"]
+            if missing.startswith("store "):
+                store_id = missing.split()[1]
+                assert f'"{scheme}": "{store_id}"' in swift, case.url
+                assert f"'{scheme}': '{store_id}'" in flutter, case.url
+                checked += 1
+            elif missing == "load":
+                assert f'"{scheme}"' in swift_web, case.url
+                checked += 1
+        if case.android is not None and scheme not in ("intent", "market", "http", "https"):
+            missing = case.android["missing"]
+            if missing.startswith("store "):
+                assert f"'{scheme}': '{missing.split()[1]}'" in flutter, case.url
+                checked += 1
+            elif missing == "load":
+                assert f"'{scheme}'" in flutter_web, case.url
+                checked += 1
+    assert checked >= 12
