@@ -8,6 +8,7 @@ supported react-native-webview (13.17.0, the first to declare `WebView<P = undef
 newest (16.0.0). tests/url_table/run_react_native.js then runs its shouldLoadInWebView /
 openExternally over tests/data/url_table.yaml with a fake Linking and Platform.
 """
+import hashlib
 import json
 import plistlib
 import subprocess
@@ -109,8 +110,10 @@ def test_window_open_stays_in_the_webview(sources, tmp_path):
 def run_expo_plugin(registry, sources, tmp_path, options, props, times=1):
     """The sample manifest and plist after the plugin's mods ran `times` times over them."""
     node = require("node", "Node.js")
-    plugin = sources / f"withPaymentWebView{len(list(sources.glob('withPaymentWebView*.js')))}.js"
-    plugin.write_text(render("expo-plugin", registry, options=options), encoding="utf-8")
+    text = render("expo-plugin", registry, options=options)
+    # Named by its content: each variant gets its own file (Node caches modules by path).
+    plugin = sources / f"withPaymentWebView-{hashlib.sha256(text.encode()).hexdigest()[:12]}.js"
+    plugin.write_text(text, encoding="utf-8")
     manifest, info = tmp_path / "AndroidManifest.xml", tmp_path / "Info.plist"
     run([node, EXPO_SAMPLES / "run_plugin.js", NODE_MODULES, plugin, json.dumps(props), times,
          EXPO_SAMPLES / "AndroidManifest.xml", EXPO_SAMPLES / "Info.plist", manifest, info])
@@ -144,3 +147,15 @@ def test_expo_plugin_scheme_defaults_to_the_generated_one(registry, sources, tmp
     manifest, info = run_expo_plugin(registry, sources, tmp_path, Options(), {})
     assert len(info["CFBundleURLTypes"]) == 1  # no return scheme asked for, none added
     assert manifest.find("application/activity").get(f"{ANDROID}launchMode") is None
+
+
+def test_native_intent_route(sources, tmp_path):
+    """With openAndroidIntent, intent: URLs go to the native module first; the store only if it fails."""
+    node = require("node", "Node.js")
+    kakao = ("intent:#Intent;action=com.kakao.talk.intent.action.CAPRI_LOGGED_IN_ACTIVITY;"
+             "package=com.kakao.talk;end")
+    cases = tmp_path / "native.tsv"
+    cases.write_text(f"native\tinstalled\t{kakao}\nnative\tmissing\t{kakao}\n"
+                     "native\tinstalled\tispmobile://TID=1\n", encoding="utf-8")
+    result = run([node, RUNNERS / "run_react_native.js", NODE_MODULES, sources / "PaymentWebView.tsx", cases])
+    assert result.stdout.splitlines() == [f"open native {kakao}", "store com.kakao.talk", "open ispmobile://TID=1"]

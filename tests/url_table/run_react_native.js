@@ -3,7 +3,8 @@
 // phone. Usage: node run_react_native.js TOOLCHAIN_NODE_MODULES PaymentWebView.tsx CASES
 // where CASES has "platform TAB mode TAB url" lines; prints one decision per line (see
 // tests/data/url_table.yaml for the words). Platform "window" renders the component on Android
-// and hands the URL to its onOpenWindow, as react-native-webview does for window.open().
+// and hands the URL to its onOpenWindow, as react-native-webview does for window.open();
+// platform "native" is Android with an openAndroidIntent native module (starts what is installed).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -83,8 +84,17 @@ async function openWindow(url) {
   return phone.decision ?? 'none';
 }
 
+// A native intent: launcher, as the file's header describes: true when the app started.
+async function nativeIntent(url) {
+  if (!phone.installed) {
+    return false;
+  }
+  record(`open native ${url}`);
+  return true;
+}
+
 async function decide(os, mode, url) {
-  phone.os = os === 'window' ? 'android' : os;
+  phone.os = os === 'window' || os === 'native' ? 'android' : os;
   phone.installed = mode === 'installed';
   phone.decision = null;
   if (os === 'window') {
@@ -93,7 +103,7 @@ async function decide(os, mode, url) {
   if (shouldLoadInWebView(url)) {
     return 'load';
   }
-  await openExternally(url, (fallback) => record(`fallback ${fallback}`));
+  await openExternally(url, (fallback) => record(`fallback ${fallback}`), os === 'native' ? nativeIntent : undefined);
   return phone.decision ?? 'none';
 }
 
