@@ -10,6 +10,11 @@
 //
 //   PaymentWebView(url: checkoutUrl, userAgentToken: 'MyShopApp/1.0')
 //
+// Android intent: URLs: url_launcher wraps every URL in an ACTION_VIEW intent, so this opens the
+// URL inside the intent (its scheme= part); an intent with only an action and a package
+// (intent:#Intent;action=...;package=...;end) cannot start from Dart and goes to its fallback
+// URL or Play Store page, even when the app is installed.
+//
 // iframes on Android: webview_flutter_android asks Dart (onNavigationRequest) only about
 // main-frame navigations, so an app URL an iframe opens (ISP and some PGs pay inside one) never
 // reaches _onNavigationRequest and fails with net::ERR_UNKNOWN_URL_SCHEME. The workaround below:
@@ -219,9 +224,10 @@ ParsedIntent? parseIntentUrl(String url) {
   } else {
     return null;
   }
-  final String lower = scheme!.toLowerCase();
+  final String name = scheme!;
+  final String lower = name.toLowerCase();
   // ISPMobile://, NewSmartPib://: Android's intent filters match lower-case schemes only.
-  return ParsedIntent(lower + data.substring(scheme.length), lower, extras['package'], extras['S.browser_fallback_url']);
+  return ParsedIntent(lower + data.substring(name.length), lower, extras['package'], extras['S.browser_fallback_url']);
 }
 
 String _decode(String value) {
