@@ -131,3 +131,17 @@ def test_own_scheme_stays_in_the_shop_app(tmp_path, stub_classes, java_classes, 
         result = run([java, "-cp", ":".join(map(str, classpath)), "urltable.UrlTableRunner", cases, client,
                       "--show-package"])
         assert result.stdout == "open myshop://result?ordNo=1 package=com.example.shop\n", client
+
+
+def test_security_exception_falls_back_instead_of_crashing(tmp_path, stub_classes, java_classes, kotlin_classes):
+    """An app whose activity refuses the intent (SecurityException) is treated as missing."""
+    stdlib = KOTLIN_HOME / "lib" / "kotlin-stdlib.jar"
+    cases = tmp_path / "guarded.tsv"
+    cases.write_text("installed\tguardedpay://pay?id=1\n"
+                     "installed\tintent://pay#Intent;scheme=guardedpay;package=com.example.guarded;end\n",
+                     encoding="utf-8")
+    java = require("java", "java (a JDK)")
+    for classpath, client in (([stub_classes, java_classes], "com.example.payment.PaymentWebView$PaymentWebViewClient"),
+                              ([stub_classes, kotlin_classes, stdlib], "com.example.payment.PaymentWebViewClient")):
+        result = run([java, "-cp", ":".join(map(str, classpath)), "urltable.UrlTableRunner", cases, client])
+        assert result.stdout.splitlines() == ["none", "store com.example.guarded"], client

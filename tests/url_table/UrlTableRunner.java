@@ -18,8 +18,8 @@ import java.util.List;
  * Runs a generated WebViewClient over tests/data/url_table.yaml (as prepared by
  * tests/test_generate_url_table.py: one "mode TAB url" per line) and prints one decision per line:
  * load, open DATA | open package:PKG, store PKG, fallback URL, none, or UNSAFE/ERROR with a reason.
- * Mode "installed": every activity starts. Mode "missing": only the Play Store (market:) and a
- * browser (http/https) are installed.
+ * Mode "installed": every activity starts, except that guardedpay: throws SecurityException.
+ * Mode "missing": only the Play Store (market:) and a browser (http/https) are installed.
  */
 public final class UrlTableRunner {
 
@@ -77,6 +77,10 @@ public final class UrlTableRunner {
             boolean web = "http".equals(scheme) || "https".equals(scheme);
             if ("file".equals(scheme)) {
                 throw new android.os.FileUriExposedException("file: URI exposed");
+            }
+            if ("guardedpay".equals(scheme)) {
+                // An installed app whose activity is not exported, or demands a permission.
+                throw new SecurityException("Permission Denial: starting Intent { dat=" + data + " }");
             }
             if (!installed && !store && !web) {
                 throw new ActivityNotFoundException("No Activity found to handle " + data);
