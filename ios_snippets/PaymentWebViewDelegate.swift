@@ -13,6 +13,10 @@ import WebKit
 ///     webView.navigationDelegate = payment
 ///     webView.uiDelegate = payment
 ///     webView.load(URLRequest(url: checkoutURL))
+///
+/// App Transport Security: WKWebView loads only https pages unless Info.plist allows more
+/// (NSAllowsArbitraryLoadsInWebContent); KISPG's and the card companies' pages are https, and
+/// WebKit blocks active mixed content (http scripts in an https page) whatever the app sets.
 final class PaymentWebViewDelegate: NSObject, WKNavigationDelegate, WKUIDelegate {
 
     /// App Store id for each app's URL scheme (lowercased), for when the app is not installed.
@@ -46,7 +50,7 @@ final class PaymentWebViewDelegate: NSObject, WKNavigationDelegate, WKUIDelegate
         "liivbank": "1126232922", // KB Liiv (구) / KB 계좌이체 (kb_liiv)
         "lmslpay": "473250588", // L.POINT with L.PAY (l_point_l_pay)
         "lotteappcard": "688047200", // 롯데카드 (디지로카) (lotte_card)
-        "lottesmartpay": "688047200", // 롯데카드 (디지로카) (lotte_card)
+        "lottesmartpay": "668497947", // 롯데 모바일결제 (lotte_mobile_pay)
         "lpayapp": "473250588", // L.POINT with L.PAY (l_point_l_pay)
         "monimopay": "379577046", // 삼성 monimo (monimo)
         "monimopayauth": "379577046", // 삼성 monimo (monimo)
@@ -149,20 +153,58 @@ final class PaymentWebViewDelegate: NSObject, WKNavigationDelegate, WKUIDelegate
                  createWebViewWith configuration: WKWebViewConfiguration,
                  for navigationAction: WKNavigationAction,
                  windowFeatures: WKWindowFeatures) -> WKWebView? {
-        // window.open(): WebKit requires a web view built from the configuration it passes in.
+        // window.open() to an app's URL (ispmobile://, kakaotalk://): open the app and return nil,
+        // or an empty white pop-up would stay on screen over the pay page.
+        if let url = navigationAction.request.url, let scheme = url.scheme?.lowercased(),
+           !PaymentWebViewDelegate.webSchemes.contains(scheme) || isAppStoreLink(url) {
+            UIApplication.shared.open(url, options: [:]) { [weak self] opened in
+                if !opened {
+                    self?.openAppStore(forScheme: scheme)
+                }
+            }
+            return nil
+        }
+        // WebKit requires a web view built from the configuration it passes in.
         let popup = WKWebView(frame: webView.bounds, configuration: configuration)
         popup.autoresizingMask = [.flexibleWidth, .flexibleHeight]
         popup.navigationDelegate = self
         popup.uiDelegate = self
         webView.addSubview(popup)
         popups.append(popup)
+        addCloseButton(to: popup)
         return popup
     }
 
     func webViewDidClose(_ webView: WKWebView) {
-        // window.close() from the pop-up's page.
-        webView.removeFromSuperview()
-        popups.removeAll { $0 === webView }
+        // window.close() from the pop-up's page. WebKit may also call this for the main web view
+        // (window.close() on the pay page): that one belongs to the app, never remove it.
+        guard popups.contains(where: { $0 === webView }) else { return }
+        closePopup(webView)
+    }
+
+    private func closePopup(_ popup: WKWebView) {
+        popup.removeFromSuperview()
+        popups.removeAll { $0 === popup }
+    }
+
+    /// Some pay pop-ups (card terms, ARS) have no way out of their own: give each a close button.
+    private func addCloseButton(to popup: WKWebView) {
+        let button = UIButton(type: .system)
+        button.setTitle("닫기", for: .normal)
+        button.backgroundColor = UIColor.systemBackground.withAlphaComponent(0.9)
+        button.translatesAutoresizingMaskIntoConstraints = false
+        button.addTarget(self, action: #selector(closeButtonTapped(_:)), for: .touchUpInside)
+        popup.addSubview(button)
+        NSLayoutConstraint.activate([
+            button.topAnchor.constraint(equalTo: popup.safeAreaLayoutGuide.topAnchor, constant: 8),
+            button.trailingAnchor.constraint(equalTo: popup.safeAreaLayoutGuide.trailingAnchor, constant: -8),
+        ])
+    }
+
+    @objc private func closeButtonTapped(_ sender: UIButton) {
+        if let popup = sender.superview as? WKWebView {
+            closePopup(popup)
+        }
     }
 
     // MARK: - WKUIDelegate: alert and confirm, always answered

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from webview_toolkit.generate import (
-    IOS_QUERY_LIMIT, KINDS, OUTPUTS, GenerateError, android_scheme_packages, ios_app_store_ids,
+    IOS_QUERY_LIMIT, KINDS, OUTPUTS, GenerateError, Options, android_scheme_packages, ios_app_store_ids,
     ios_query_schemes, render, render_all, render_manifest, render_plist,
 )
 from webview_toolkit.registry import load_registry
@@ -213,8 +213,129 @@ def test_react_native_sees_every_scheme(registry):
 
 def test_flutter_uses_navigation_delegate(registry):
     body = render("flutter", registry)
-    assert "NavigationDelegate(onNavigationRequest: _onNavigationRequest)" in body
+    assert "onNavigationRequest: _onNavigationRequest," in body
     assert "NavigationDecision.prevent" in body and "setOnJavaScriptConfirmDialog" in body
+
+
+def test_flutter_launches_the_raw_url(registry):
+    """Uri.parse lower-cases the host (ispmobile://TID=... → tid=...): launchUrlString keeps it."""
+    body = code(render("flutter", registry))
+    assert "launchUrlString(url, mode: LaunchMode.externalApplication)" in body
+    assert "launchUrl(" not in body and "package:url_launcher/url_launcher_string.dart" in body
+
+
+def test_flutter_documents_and_works_around_iframes(registry):
+    text = render("flutter", registry)
+    assert "asks Dart (onNavigationRequest) only about\n// main-frame navigations" in text
+    body = code(text)
+    assert "onWebResourceError: _onWebResourceError" in body
+    assert "error.isForMainFrame == false" in body and "_openApp(url, _schemeOf(url))" in body
+
+
+def test_flutter_and_react_native_open_scheme_less_intents_in_the_store(registry):
+    assert "return ParsedIntent(null, null, extras['package'], extras['S.browser_fallback_url']);" in \
+        render("flutter", registry)
+    assert "data = null; // Only an action and a package" in render("react-native", registry)
+
+
+def test_react_native_handles_window_open(registry):
+    text = render("react-native", registry)
+    body = code(text)
+    assert "onOpenWindow={onOpenWindow}" in body and "event.nativeEvent.targetUrl" in body
+    assert "useRef<WebView>(" not in body and "useRef<WebView<{}>>(null)" in body
+    assert 'mixedContentMode="compatibility"' in body
+    assert "Linking.openURL wraps every URL in an\n// ACTION_VIEW intent" in text and "openAndroidIntent" in body
+
+
+@pytest.mark.parametrize("kind", ["android-java", "android-kotlin"])
+def test_android_code_survives_what_startActivity_throws(registry, kind):
+    body = code(render(kind, registry))
+    assert "SecurityException" in body and "FileUriExposedException" in body
+    assert "request.getUrl().normalizeScheme()" in body or "request.url.normalizeScheme()" in body
+    assert "MIXED_CONTENT_COMPATIBILITY_MODE" in body
+    assert "toLowerCase" not in body  # an error on Kotlin 2.1+
+
+
+def test_swift_closes_only_popups_and_opens_apps_from_window_open(registry):
+    body = code(render("ios-swift", registry))
+    closing = body[body.index("func webViewDidClose"):]
+    assert closing.index("guard popups.contains(where: { $0 === webView }) else { return }") < \
+        closing.index("removeFromSuperview()")
+    creating = body[body.index("createWebViewWith"):body.index("func webViewDidClose")]
+    assert creating.index("return nil") < creating.index("WKWebView(frame: webView.bounds, configuration: configuration)")
+    assert "addCloseButton(to: popup)" in creating and "#selector(closeButtonTapped(_:))" in body
+
+
+def test_return_scheme_is_documented_when_not_given(registry):
+    assert "Generate with app-scheme set" in render_manifest(registry)
+    assert ET.fromstring(render_manifest(registry).encode("utf-8")).find("application") is None
+    assert "CFBundleURLTypes" not in plistlib.loads(render_plist(registry).encode("utf-8"))
+
+
+SHOP = Options(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")
+
+
+def test_app_scheme_is_registered_in_the_manifest(registry):
+    root = ET.fromstring(render("android-manifest", registry, options=SHOP).encode("utf-8"))
+    activity = root.find("application/activity")
+    assert activity.get(f"{ANDROID_NS}name") == "com.shop.app.MainActivity"
+    assert activity.get(f"{ANDROID_NS}launchMode") == "singleTask"
+    assert activity.get(f"{ANDROID_NS}exported") == "true"
+    intent = activity.find("intent-filter")
+    assert intent.find("action").get(f"{ANDROID_NS}name") == "android.intent.action.VIEW"
+    assert {c.get(f"{ANDROID_NS}name") for c in intent.findall("category")} == {
+        "android.intent.category.DEFAULT", "android.intent.category.BROWSABLE"}
+    assert intent.find("data").get(f"{ANDROID_NS}scheme") == "myshop"
+
+
+def test_app_scheme_is_registered_in_the_plist(registry):
+    data = plistlib.loads(render("ios-plist", registry, options=SHOP).encode("utf-8"))
+    assert data["CFBundleURLTypes"] == [{"CFBundleURLName": "com.shop.app.payment-return",
+                                         "CFBundleURLSchemes": ["myshop"]}]
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("android-java", 'public static final String USER_AGENT_TOKEN = "MyShopApp/1.0";'),
+    ("android-kotlin", 'userAgentToken: String? = USER_AGENT_TOKEN'),
+    ("ios-swift", 'userAgentToken: String? = "MyShopApp/1.0"'),
+    ("react-native", "userAgentToken = 'MyShopApp/1.0'"),
+    ("flutter", "this.userAgentToken = 'MyShopApp/1.0'"),
+])
+def test_ua_token_becomes_the_default(registry, kind, expected):
+    assert expected in code(render(kind, registry, options=SHOP))
+    assert expected not in render(kind, registry)  # no default token unless asked for
+
+
+@pytest.mark.parametrize("kind", ["android-java", "android-kotlin"])
+def test_package_option(registry, kind):
+    text = render(kind, registry, options=SHOP)
+    assert text.splitlines()[1].rstrip(";") == "package com.shop.app"
+    assert "com.example" not in text
+    assert render(kind, registry).splitlines()[1].startswith("package com.example.payment")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_banner_names_the_options(registry, kind):
+    lines = render(kind, registry, options=SHOP).splitlines()
+    banner = lines[1] if lines[0].startswith("<?xml") else lines[0]
+    if lines[0].startswith("<?xml"):
+        assert "with package com.shop.app, app-scheme myshop, ua-token MyShopApp/1.0" in banner
+    else:
+        assert f"gen {kind} --package com.shop.app --app-scheme myshop --ua-token MyShopApp/1.0`" in banner
+
+
+@pytest.mark.parametrize("field, options, message", [
+    ("--package", {"package": "Shop"}, "not a Java package name"),
+    ("--package", {"package": "com.shop;evil"}, "not a Java package name"),
+    ("--app-scheme", {"app_scheme": "MyShop"}, "lower-case custom URL scheme"),
+    ("--app-scheme", {"app_scheme": "https"}, "lower-case custom URL scheme"),
+    ("--app-scheme", {"app_scheme": "my shop"}, "lower-case custom URL scheme"),
+    ("--ua-token", {"ua_token": 'My"Shop'}, "only letters, digits"),
+])
+def test_bad_options_are_refused_naming_the_flag(field, options, message):
+    with pytest.raises(GenerateError, match=message) as caught:
+        Options(**options)
+    assert str(caught.value).startswith(field)
 
 
 def test_render_all_paths(registry):
@@ -233,3 +354,34 @@ def test_shipped_plist_keeps_every_scheme_the_guide_lists():
     kept = {s.lower() for s in plist["LSApplicationQueriesSchemes"]}
     assert len(plist["LSApplicationQueriesSchemes"]) == IOS_QUERY_LIMIT
     assert sorted(guide - kept) == []
+
+
+def test_swift_and_flutter_agree_with_the_url_table():
+    """Their code does not run here: their tables and web-scheme sets must match the URL table."""
+    from .url_table import load_cases
+    shipped = load_registry()
+    swift, flutter = render("ios-swift", shipped), render("flutter", shipped)
+    swift_web = re.search(r"webSchemes: Set<String> = \[(.*)\]", swift).group(1)
+    flutter_web = re.search(r"_webSchemes = <String>\{(.*)\}", flutter).group(1)
+    checked = 0
+    for case in load_cases():
+        scheme = case.url.split(":", 1)[0].lower()
+        if case.ios is not None:
+            missing = case.ios["missing"]
+            if missing.startswith("store "):
+                store_id = missing.split()[1]
+                assert f'"{scheme}": "{store_id}"' in swift, case.url
+                assert f"'{scheme}': '{store_id}'" in flutter, case.url
+                checked += 1
+            elif missing == "load":
+                assert f'"{scheme}"' in swift_web, case.url
+                checked += 1
+        if case.android is not None and scheme not in ("intent", "market", "http", "https"):
+            missing = case.android["missing"]
+            if missing.startswith("store "):
+                assert f"'{scheme}': '{missing.split()[1]}'" in flutter, case.url
+                checked += 1
+            elif missing == "load":
+                assert f"'{scheme}'" in flutter_web, case.url
+                checked += 1
+    assert checked >= 12

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from webview_toolkit.cli import main
 from webview_toolkit.cli.gen_cmd import default_out_dir
-from webview_toolkit.generate import KINDS, OUTPUTS, render
+from webview_toolkit.generate import KINDS, OUTPUTS, Options, render
 from webview_toolkit.registry import load_registry
 
 FIXTURE = Path(__file__).parent / "golden" / "registry"
@@ -92,3 +92,31 @@ def test_committed_snippets_are_current(runner):
     assert (default_out_dir() / "schemes").is_dir()
     result = gen(runner, "all", "--check")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_default_flags_keep_the_output_byte_for_byte(runner, kind):
+    """Spelling out the defaults changes nothing, so `gen all` without flags is the committed output."""
+    plain = gen(runner, kind, "--registry", str(FIXTURE))
+    explicit = gen(runner, kind, "--registry", str(FIXTURE), "--package", "com.example.payment")
+    assert explicit.exit_code == 0 and explicit.stdout == plain.stdout
+
+
+def test_flags_reach_the_output(runner):
+    result = gen(runner, "android-kotlin", "--registry", str(FIXTURE), "--package", "com.shop.app",
+                 "--app-scheme", "myshop", "--ua-token", "MyShopApp/1.0")
+    assert result.exit_code == 0, result.output
+    assert render("android-kotlin", load_registry(FIXTURE),
+                  options=Options(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")) == result.stdout
+
+
+def test_gen_all_with_flags(runner, tmp_path):
+    result = gen(runner, "all", "--out", str(tmp_path), "--registry", str(FIXTURE), "--app-scheme", "myshop")
+    assert result.exit_code == 0, result.output
+    assert "<string>myshop</string>" in (tmp_path / "ios_snippets" / "Info.plist").read_text(encoding="utf-8")
+
+
+def test_bad_flag_is_one_line(runner):
+    result = gen(runner, "ios-plist", "--registry", str(FIXTURE), "--app-scheme", "HTTPS")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --app-scheme 'HTTPS' is not a lower-case custom URL scheme like myshop\n"

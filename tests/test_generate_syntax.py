@@ -16,6 +16,7 @@ GRAMMARS = {
     "ios-swift": ("tree_sitter_swift", "language"),
     "react-native": ("tree_sitter_typescript", "language_tsx"),
     "flutter": ("tree_sitter_dart", "language"),
+    "expo-plugin": ("tree_sitter_javascript", "language"),
 }
 
 

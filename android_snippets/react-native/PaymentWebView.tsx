@@ -6,10 +6,19 @@
 // <queries> block and Info.plist LSApplicationQueriesSchemes to the native projects.
 //
 //   <PaymentWebView uri={checkoutUrl} userAgentToken="MyShopApp/1.0" />
+//
+// Android intent: URLs. JavaScript cannot start one: Linking.openURL wraps every URL in an
+// ACTION_VIEW intent, so intent:#Intent;action=...;package=...;end (no scheme) reaches no app,
+// and an intent's package, action and extras are lost. This file opens the URL inside the
+// intent (its scheme= part) and otherwise the fallback URL or the Play Store. For the exact
+// Android behaviour, pass openAndroidIntent: a native module that runs
+//   Intent.parseUri(url, Intent.URI_INTENT_SCHEME), adds CATEGORY_BROWSABLE, clears the
+//   component and selector, and calls startActivity (resolving false on ActivityNotFoundException)
+// as the generated PaymentWebView.kt does in openIntentUrl.
 import React, { useCallback, useRef } from 'react';
 import { Linking, Platform } from 'react-native';
 import { WebView } from 'react-native-webview';
-import type { ShouldStartLoadRequest } from 'react-native-webview/lib/WebViewTypes';
+import type { ShouldStartLoadRequest, WebViewOpenWindowEvent } from 'react-native-webview/lib/WebViewTypes';
 
 /** Android: Play Store package for each app's custom scheme, for links and intents that name no package. */
 export const ANDROID_SCHEME_PACKAGES: Record<string, string> = {
@@ -44,7 +53,6 @@ export const ANDROID_SCHEME_PACKAGES: Record<string, string> = {
   'liivbank': 'com.kbstar.liivbank', // KB Liiv (구) / KB 계좌이체 (kb_liiv)
   'lmslpay': 'com.lottemembers.android', // L.POINT with L.PAY (l_point_l_pay)
   'lotteappcard': 'com.lcacApp', // 롯데카드 (디지로카) (lotte_card)
-  'lottesmartpay': 'com.lcacApp', // 롯데카드 (디지로카) (lotte_card)
   'lpayapp': 'com.lottemembers.android', // L.POINT with L.PAY (l_point_l_pay)
   'mg-bankpay': 'kr.co.kfcc.mobilebank', // MG새마을금고 (MG 계좌이체) (mg_bankpay)
   'monimopay': 'net.ib.android.smcard', // 삼성 monimo (monimo)
@@ -121,7 +129,7 @@ export const IOS_APP_STORE_IDS: Record<string, string> = {
   'liivbank': '1126232922', // KB Liiv (구) / KB 계좌이체 (kb_liiv)
   'lmslpay': '473250588', // L.POINT with L.PAY (l_point_l_pay)
   'lotteappcard': '688047200', // 롯데카드 (디지로카) (lotte_card)
-  'lottesmartpay': '688047200', // 롯데카드 (디지로카) (lotte_card)
+  'lottesmartpay': '668497947', // 롯데 모바일결제 (lotte_mobile_pay)
   'lpayapp': '473250588', // L.POINT with L.PAY (l_point_l_pay)
   'monimopay': '379577046', // 삼성 monimo (monimo)
   'monimopayauth': '379577046', // 삼성 monimo (monimo)
@@ -158,8 +166,8 @@ export const IOS_APP_STORE_IDS: Record<string, string> = {
 const WEB_SCHEMES = ['http', 'https', 'about', 'data', 'blob', 'javascript'];
 
 export type ParsedIntent = {
-  /** The URL the app answers, e.g. ispmobile://TID=... */
-  url: string;
+  /** The URL the app answers, e.g. ispmobile://TID=...; null for intent:#Intent;action=...;package=...;end */
+  url: string | null;
   scheme: string | null;
   packageName: string | null;
   fallbackUrl: string | null;
@@ -185,19 +193,25 @@ export function parseIntentUrl(url: string): ParsedIntent | null {
       extras[part.slice(0, eq)] = decode(part.slice(eq + 1));
     }
   }
-  let data = url.slice('intent:'.length, marker);
+  let data: string | null = url.slice('intent:'.length, marker);
   let scheme = extras.scheme ?? null;
   const own = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(data);
   if (own !== null && !data.startsWith('//')) {
     scheme = own[1];
   } else if (scheme !== null) {
     data = `${scheme}:${data}`;
+  } else if (data === '') {
+    data = null; // Only an action and a package: which app, but no URL to open it with.
   } else {
     return null;
   }
+  if (data !== null && scheme !== null) {
+    // ISPMobile://, NewSmartPib://: Android's intent filters match lower-case schemes only.
+    data = scheme.toLowerCase() + data.slice(scheme.length);
+  }
   return {
     url: data,
-    scheme: scheme.toLowerCase(),
+    scheme: scheme === null ? null : scheme.toLowerCase(),
     packageName: extras.package ?? null,
     fallbackUrl: extras['S.browser_fallback_url'] ?? null,
   };
@@ -224,6 +238,12 @@ function isStoreLink(url: string): boolean {
   return /^https:\/\/(play\.google\.com\/store\/apps|apps\.apple\.com\/|itunes\.apple\.com\/)/i.test(url);
 }
 
+/** Whether the WebView loads this URL itself; every other URL is handed to another app. */
+export function shouldLoadInWebView(url: string): boolean {
+  const scheme = schemeOf(url);
+  return scheme === '' || (WEB_SCHEMES.includes(scheme) && !isStoreLink(url));
+}
+
 /** Linking.openURL rejects when no app answers; no canOpenURL / resolveActivity gate first. */
 async function tryOpen(url: string): Promise<boolean> {
   try {
@@ -243,8 +263,22 @@ async function openPlayStore(packageName: string | null | undefined): Promise<vo
   }
 }
 
-/** Open an app's URL outside the WebView; `load` sends a browser_fallback_url back into it. */
-async function openApp(url: string, scheme: string, load: (url: string) => void): Promise<void> {
+/** A native module's intent: launcher (see the top of this file); resolves false when nothing started. */
+export type AndroidIntentOpener = (url: string) => Promise<boolean>;
+
+/**
+ * Open an app's URL outside the WebView: the app, else the store (or an intent's
+ * browser_fallback_url, which `load` sends back into the WebView).
+ */
+export async function openExternally(
+  url: string,
+  load: (url: string) => void,
+  openAndroidIntent?: AndroidIntentOpener,
+): Promise<void> {
+  const scheme = schemeOf(url);
+  if (scheme === 'file') {
+    return; // A pay page has no business with the device's files.
+  }
   if (Platform.OS === 'ios') {
     if (!(await tryOpen(url))) {
       const id = IOS_APP_STORE_IDS[scheme];
@@ -255,9 +289,15 @@ async function openApp(url: string, scheme: string, load: (url: string) => void)
     return;
   }
   if (scheme === 'intent') {
-    // Linking cannot start an intent: URL itself, so open the URL inside it.
     const intent = parseIntentUrl(url);
-    if (intent === null || (await tryOpen(intent.url))) {
+    if (intent === null) {
+      return; // Malformed: stay on the pay page, which shows its own error.
+    }
+    if (openAndroidIntent !== undefined) {
+      if (await openAndroidIntent(url).catch(() => false)) {
+        return;
+      }
+    } else if (intent.url !== null && (await tryOpen(intent.url))) {
       return;
     }
     if (intent.fallbackUrl !== null && isWebUrl(intent.fallbackUrl)) {
@@ -267,7 +307,9 @@ async function openApp(url: string, scheme: string, load: (url: string) => void)
     await openPlayStore(intent.packageName ?? (intent.scheme ? ANDROID_SCHEME_PACKAGES[intent.scheme] : null));
     return;
   }
-  if (!(await tryOpen(url)) && scheme !== 'market') {
+  // ISPMobile://, NewSmartPib://: Android's intent filters match lower-case schemes only.
+  const normalised = scheme + url.slice(scheme.length);
+  if (!(await tryOpen(normalised)) && scheme !== 'market') {
     await openPlayStore(ANDROID_SCHEME_PACKAGES[scheme]);
   }
 }
@@ -276,10 +318,15 @@ type Props = {
   uri: string;
   /** Appended to the default user agent (never replacing it) so the shop's server recognises its app: the server's WEBVIEW_APP_UA_TOKEN. */
   userAgentToken?: string;
+  /** Android: start intent: URLs natively (exact package, action and extras); see the top of this file. */
+  openAndroidIntent?: AndroidIntentOpener;
 };
 
-export function PaymentWebView({ uri, userAgentToken }: Props) {
-  const webView = useRef<WebView>(null);
+export function PaymentWebView({ uri, userAgentToken, openAndroidIntent }: Props) {
+  // WebView<{}>: react-native-webview 13.17-15.x declare WebView<P = undefined>, whose bare
+  // WebView type has no usable props; {} is what 16 defaults to.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  const webView = useRef<WebView<{}>>(null);
 
   const load = useCallback((url: string) => {
     webView.current?.injectJavaScript(`window.location.href = ${JSON.stringify(url)}; true;`);
@@ -287,15 +334,29 @@ export function PaymentWebView({ uri, userAgentToken }: Props) {
 
   const onShouldStartLoadWithRequest = useCallback(
     (request: ShouldStartLoadRequest): boolean => {
-      const scheme = schemeOf(request.url);
-      if (WEB_SCHEMES.includes(scheme) && !isStoreLink(request.url)) {
+      if (shouldLoadInWebView(request.url)) {
         return true;
       }
       // Another app's URL: hand it over and never load it here.
-      openApp(request.url, scheme, load).catch(() => undefined);
+      openExternally(request.url, load, openAndroidIntent).catch(() => undefined);
       return false;
     },
-    [load],
+    [load, openAndroidIntent],
+  );
+
+  // window.open() from the pay page: without this handler react-native-webview hands the URL
+  // to the system browser (react-native-webview issues #1775, #1841), where the pay session
+  // and its cookies are gone. Load web pages here; app URLs go to their app.
+  const onOpenWindow = useCallback(
+    (event: WebViewOpenWindowEvent) => {
+      const url = event.nativeEvent.targetUrl;
+      if (shouldLoadInWebView(url)) {
+        load(url);
+      } else {
+        openExternally(url, load, openAndroidIntent).catch(() => undefined);
+      }
+    },
+    [load, openAndroidIntent],
   );
 
   return (
@@ -306,11 +367,16 @@ export function PaymentWebView({ uri, userAgentToken }: Props) {
       // non-http URLs to Linking itself, and intent: URLs would fail there.
       originWhitelist={['*']}
       onShouldStartLoadWithRequest={onShouldStartLoadWithRequest}
+      onOpenWindow={onOpenWindow}
       javaScriptEnabled
       domStorageEnabled
       thirdPartyCookiesEnabled
       sharedCookiesEnabled
       javaScriptCanOpenWindowsAutomatically
+      // Android: http:// images and scripts some card companies' ACS pages still pull into an
+      // https page (the default, never, blanks them). iOS: WKWebView blocks active mixed
+      // content whatever the app sets; App Transport Security governs cleartext loads.
+      mixedContentMode="compatibility"
       // Never LOAD_CACHE_ELSE_NETWORK: a pay page served from the cache posts a stale order.
       cacheMode="LOAD_DEFAULT"
       applicationNameForUserAgent={userAgentToken}

@@ -9,11 +9,29 @@
 // pubspec.yaml: webview_flutter, webview_flutter_android, url_launcher.
 //
 //   PaymentWebView(url: checkoutUrl, userAgentToken: 'MyShopApp/1.0')
+//
+// Android intent: URLs: url_launcher wraps every URL in an ACTION_VIEW intent, so this opens the
+// URL inside the intent (its scheme= part); an intent with only an action and a package
+// (intent:#Intent;action=...;package=...;end) cannot start from Dart and goes to its fallback
+// URL or Play Store page, even when the app is installed.
+//
+// iframes on Android: webview_flutter_android asks Dart (onNavigationRequest) only about
+// main-frame navigations, so an app URL an iframe opens (ISP and some PGs pay inside one) never
+// reaches _onNavigationRequest and fails with net::ERR_UNKNOWN_URL_SCHEME. The workaround below:
+// onWebResourceError hands such a sub-frame URL to _openApp (it needs WebResourceError.url,
+// which older webview_flutter releases lack). For the full Android handling, use the generated
+// PaymentWebView.kt WebViewClient in a platform view instead.
+//
+// Mixed content: Android's default blanks http:// images and scripts in an https page; to
+// allow them as the native snippets do, call
+//   (controller.platform as AndroidWebViewController).setMixedContentMode(MixedContentMode.compatibilityMode)
+// where your webview_flutter_android has it. iOS: WebKit blocks active mixed content; App
+// Transport Security governs cleartext loads.
 import 'dart:async' show unawaited;
 import 'dart:io' show Platform;
 
 import 'package:flutter/material.dart';
-import 'package:url_launcher/url_launcher.dart';
+import 'package:url_launcher/url_launcher_string.dart';
 import 'package:webview_flutter/webview_flutter.dart';
 import 'package:webview_flutter_android/webview_flutter_android.dart';
 
@@ -45,9 +63,9 @@ const Set<String> _webSchemes = <String>{'http', 'https', 'about', 'data', 'blob
 class ParsedIntent {
   const ParsedIntent(this.url, this.scheme, this.packageName, this.fallbackUrl);
 
-  /// The URL the app answers, e.g. ispmobile://TID=...
-  final String url;
-  final String scheme;
+  /// The URL the app answers, e.g. ispmobile://TID=...; null for intent:#Intent;action=...;package=...;end
+  final String? url;
+  final String? scheme;
   final String? packageName;
   final String? fallbackUrl;
 }
@@ -79,10 +97,16 @@ ParsedIntent? parseIntentUrl(String url) {
     scheme = own.group(1);
   } else if (scheme != null) {
     data = '$scheme:$data';
+  } else if (data.isEmpty) {
+    // Only an action and a package: which app, but no URL to open it with.
+    return ParsedIntent(null, null, extras['package'], extras['S.browser_fallback_url']);
   } else {
     return null;
   }
-  return ParsedIntent(data, scheme!.toLowerCase(), extras['package'], extras['S.browser_fallback_url']);
+  final String name = scheme!;
+  final String lower = name.toLowerCase();
+  // ISPMobile://, NewSmartPib://: Android's intent filters match lower-case schemes only.
+  return ParsedIntent(lower + data.substring(name.length), lower, extras['package'], extras['S.browser_fallback_url']);
 }
 
 String _decode(String value) {
@@ -103,11 +127,14 @@ bool _isStoreLink(String url) {
       .hasMatch(url);
 }
 
-/// launchUrl answers false (or throws) when no app answers; no canLaunchUrl gate first:
+/// launchUrlString answers false (or throws) when no app answers; no canLaunchUrl gate first:
 /// it is false on Android 11+ without <queries> and on iOS for schemes past the 50th.
+/// The raw string, never launchUrl(Uri.parse(url)): Uri lower-cases the host, so
+/// ispmobile://TID=... would arrive as ispmobile://tid=..., and a host with ':' and letters
+/// throws, sending a shopper whose app is installed to the store (iamport_flutter fixed the same).
 Future<bool> _tryOpen(String url) async {
   try {
-    return await launchUrl(Uri.parse(url), mode: LaunchMode.externalApplication);
+    return await launchUrlString(url, mode: LaunchMode.externalApplication);
   } on Exception {
     return false;
   }
@@ -143,7 +170,10 @@ class _PaymentWebViewState extends State<PaymentWebView> {
     super.initState();
     _controller = WebViewController()
       ..setJavaScriptMode(JavaScriptMode.unrestricted)
-      ..setNavigationDelegate(NavigationDelegate(onNavigationRequest: _onNavigationRequest))
+      ..setNavigationDelegate(NavigationDelegate(
+        onNavigationRequest: _onNavigationRequest,
+        onWebResourceError: _onWebResourceError,
+      ))
       ..setOnJavaScriptAlertDialog(_onAlert)
       ..setOnJavaScriptConfirmDialog(_onConfirm);
     _setUpAndLoad();
@@ -173,7 +203,18 @@ class _PaymentWebViewState extends State<PaymentWebView> {
     return NavigationDecision.prevent;
   }
 
+  /// Android iframes: their app URLs skip onNavigationRequest and fail here instead.
+  void _onWebResourceError(WebResourceError error) {
+    final String? url = error.url;
+    if (error.isForMainFrame == false && url != null && !_webSchemes.contains(_schemeOf(url))) {
+      unawaited(_openApp(url, _schemeOf(url)));
+    }
+  }
+
   Future<void> _openApp(String url, String scheme) async {
+    if (scheme == 'file') {
+      return; // A pay page has no business with the device's files.
+    }
     if (Platform.isIOS) {
       if (!await _tryOpen(url)) {
         final String? id = iosAppStoreIds[scheme];
@@ -186,7 +227,11 @@ class _PaymentWebViewState extends State<PaymentWebView> {
     if (scheme == 'intent') {
       // url_launcher cannot start an intent: URL itself, so open the URL inside it.
       final ParsedIntent? intent = parseIntentUrl(url);
-      if (intent == null || await _tryOpen(intent.url)) {
+      if (intent == null) {
+        return; // Malformed: stay on the pay page, which shows its own error.
+      }
+      final String? target = intent.url;
+      if (target != null && await _tryOpen(target)) {
         return;
       }
       final String? fallback = intent.fallbackUrl;
@@ -194,10 +239,12 @@ class _PaymentWebViewState extends State<PaymentWebView> {
         await _controller.loadRequest(Uri.parse(fallback));
         return;
       }
-      await _openPlayStore(intent.packageName ?? androidSchemePackages[intent.scheme]);
+      final String? intentScheme = intent.scheme;
+      await _openPlayStore(intent.packageName ?? (intentScheme == null ? null : androidSchemePackages[intentScheme]));
       return;
     }
-    if (!await _tryOpen(url) && scheme != 'market') {
+    // ISPMobile://, NewSmartPib://: Android's intent filters match lower-case schemes only.
+    if (!await _tryOpen(scheme + url.substring(scheme.length)) && scheme != 'market') {
       await _openPlayStore(androidSchemePackages[scheme]);
     }
   }

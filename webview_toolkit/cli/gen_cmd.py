@@ -6,12 +6,35 @@ from pathlib import Path
 
 import click
 
-from ..generate import IOS_QUERY_LIMIT, KINDS, OUTPUTS, GenerateError, ios_query_schemes, render, render_all
+from ..generate import (
+    DEFAULT_PACKAGE, IOS_QUERY_LIMIT, KINDS, OUTPUTS, GenerateError, Options, ios_query_schemes, render, render_all,
+)
 from ..registry import CATEGORIES, Registry, RegistryError, load_registry
 
 _registry_option = click.option(
     "--registry", "registry_dir", type=click.Path(file_okay=False, path_type=Path),
     help="Registry directory (default: the shipped schemes/).")
+
+
+def _shop_options(command: click.Command) -> click.Command:
+    """--package, --app-scheme and --ua-token: the shop's own values (defaults: the committed snippets)."""
+    for option in reversed((
+        click.option("--package", "package", default=DEFAULT_PACKAGE, show_default=True,
+                     help="Android package / namespace of the Java and Kotlin code."),
+        click.option("--app-scheme", default=None,
+                     help="The shop app's own return scheme (the pay server's resultScheme), registered too."),
+        click.option("--ua-token", default=None,
+                     help="Appended to the user agent by default (guide §6.2), e.g. MyShopApp/1.0."),
+    )):
+        command = option(command)
+    return command
+
+
+def _options(package: str, app_scheme: str | None, ua_token: str | None) -> Options:
+    try:
+        return Options(package=package, app_scheme=app_scheme, ua_token=ua_token)
+    except GenerateError as exc:
+        raise click.ClickException(str(exc))
 
 
 def _load(registry_dir: Path | None) -> Registry:
@@ -48,11 +71,14 @@ def _single(kind: str) -> click.Command:
     @click.option("--category", type=click.Choice(CATEGORIES), multiple=True,
                   help="Only apps in these categories (repeatable; default all).")
     @_registry_option
-    def command(category: tuple[str, ...], registry_dir: Path | None, allow_over_50: bool = False) -> None:
+    @_shop_options
+    def command(category: tuple[str, ...], registry_dir: Path | None, package: str, app_scheme: str | None,
+                ua_token: str | None, allow_over_50: bool = False) -> None:
+        options = _options(package, app_scheme, ua_token)
         registry = _load(registry_dir)
         limit = None if allow_over_50 else IOS_QUERY_LIMIT
         try:
-            text = render(kind, registry, category, limit)
+            text = render(kind, registry, category, limit, options)
         except GenerateError as exc:
             raise click.ClickException(str(exc))
         if kind == "ios-plist":
@@ -76,12 +102,15 @@ for _kind in KINDS:
               help="Write android_snippets/ and ios_snippets/ under this directory (default: the checkout).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming each file that differs from the generator.")
 @_registry_option
-def gen_all(out_dir: Path | None, check: bool, registry_dir: Path | None) -> None:
+@_shop_options
+def gen_all(out_dir: Path | None, check: bool, registry_dir: Path | None, package: str, app_scheme: str | None,
+            ua_token: str | None) -> None:
     """Write every snippet for the full registry (or --check the committed ones)."""
+    options = _options(package, app_scheme, ua_token)
     registry = _load(registry_dir)
     out_dir = out_dir if out_dir is not None else default_out_dir()
     try:
-        files = render_all(registry)
+        files = render_all(registry, options)
     except GenerateError as exc:
         raise click.ClickException(str(exc))
     if check:

@@ -8,14 +8,14 @@ every committed snippet path to its text. Nothing here prints: the CLI reports
 from __future__ import annotations
 
 from .render import (
-    KINDS, OUTPUTS, GenerateError, Output, render, render_all, render_flutter, render_java,
-    render_kotlin, render_manifest, render_plist, render_react_native, render_swift,
+    DEFAULT_PACKAGE, KINDS, OUTPUTS, GenerateError, Options, Output, render, render_all, render_expo_plugin,
+    render_flutter, render_java, render_kotlin, render_manifest, render_plist, render_react_native, render_swift,
 )
 from .tables import IOS_QUERY_LIMIT, QueryScheme, SchemeCut, android_scheme_packages, ios_app_store_ids, ios_query_schemes
 
 __all__ = [
-    "GenerateError", "IOS_QUERY_LIMIT", "KINDS", "OUTPUTS", "Output", "QueryScheme", "SchemeCut",
-    "android_scheme_packages", "ios_app_store_ids", "ios_query_schemes", "render", "render_all",
+    "DEFAULT_PACKAGE", "GenerateError", "IOS_QUERY_LIMIT", "KINDS", "OUTPUTS", "Options", "Output", "QueryScheme", "SchemeCut",
+    "android_scheme_packages", "ios_app_store_ids", "ios_query_schemes", "render", "render_all", "render_expo_plugin",
     "render_flutter", "render_java", "render_kotlin", "render_manifest", "render_plist",
     "render_react_native", "render_swift",
 ]

@@ -13,6 +13,14 @@ from .tables import IOS_QUERY_LIMIT, android_scheme_packages, by_category, ios_a
 # Values embedded in code as string literals: the registry lint admits only these characters,
 # so no language needs escapes; anything else is refused rather than escaped differently per language.
 _LITERAL_RE = re.compile(r"^[A-Za-z0-9_.+\-]+$")
+# The shop's own options: a Java package name, a URL scheme (RFC 3986, lower-case so it matches
+# the scheme Android and iOS hand back), and a user-agent product token such as "MyShopApp/1.0".
+_PACKAGE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.\-]*$")
+_UA_TOKEN_RE = re.compile(r"^[A-Za-z0-9_.+\-/]+$")
+DEFAULT_PACKAGE = "com.example.payment"
+# Schemes the WebView loads itself or that belong to the system: never the shop's return scheme.
+_RESERVED_SCHEMES = frozenset({"http", "https", "about", "data", "blob", "javascript", "file", "intent", "market"})
 
 
 class GenerateError(Exception):
@@ -21,6 +29,36 @@ class GenerateError(Exception):
     def __init__(self, message: str, *, value: str):
         self.value = value
         super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The shop's own values for the generated code; the defaults give the committed snippets."""
+
+    package: str = DEFAULT_PACKAGE  # Android package / namespace of PaymentWebView.java / .kt
+    app_scheme: str | None = None  # the shop app's own return scheme (the server's resultScheme)
+    ua_token: str | None = None  # appended to the user agent (guide §6.2), e.g. "MyShopApp/1.0"
+
+    def __post_init__(self) -> None:
+        if not _PACKAGE_RE.match(self.package):
+            raise GenerateError(f"--package {self.package!r} is not a Java package name like com.example.shop",
+                                value=self.package)
+        if self.app_scheme is not None and (not _SCHEME_RE.match(self.app_scheme)
+                                            or self.app_scheme in _RESERVED_SCHEMES):
+            raise GenerateError(f"--app-scheme {self.app_scheme!r} is not a lower-case custom URL scheme "
+                                "like myshop", value=self.app_scheme)
+        if self.ua_token is not None and not _UA_TOKEN_RE.match(self.ua_token):
+            raise GenerateError(f"--ua-token {self.ua_token!r} may hold only letters, digits and _.+-/",
+                                value=self.ua_token)
+
+    def words(self) -> list[str]:
+        """The command-line flags that give these options (none for the defaults)."""
+        words = [] if self.package == DEFAULT_PACKAGE else ["--package", self.package]
+        if self.app_scheme is not None:
+            words += ["--app-scheme", self.app_scheme]
+        if self.ua_token is not None:
+            words += ["--ua-token", self.ua_token]
+        return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +80,7 @@ OUTPUTS: tuple[Output, ...] = (
     # Cross-platform code sits with the Android snippets: most of it is Android's intent: handling.
     Output("react-native", "PaymentWebView.tsx.j2", "android_snippets/react-native/PaymentWebView.tsx", None),
     Output("flutter", "payment_web_view.dart.j2", "android_snippets/flutter/payment_web_view.dart", None),
+    Output("expo-plugin", "withPaymentWebView.js.j2", "android_snippets/react-native/withPaymentWebView.js", None),
 )
 KINDS: tuple[str, ...] = tuple(output.kind for output in OUTPUTS)
 
@@ -84,34 +123,41 @@ def _output(kind: str) -> Output:
     raise ValueError(f"unknown output kind {kind!r}; known: {', '.join(KINDS)}")
 
 
-def _command(kind: str, categories: tuple[str, ...], limit: int | None) -> str:
+def _command(kind: str, categories: tuple[str, ...], limit: int | None, options: Options) -> str:
     words = ["webview-toolkit", "gen", kind]
     for category in categories:
         words += ["--category", category]
     if kind == "ios-plist" and limit is None:
         words.append("--allow-over-50")
-    return " ".join(words)
+    return " ".join(words + options.words())
 
 
-def _xml_command(kind: str, categories: tuple[str, ...], limit: int | None) -> str:
+def _xml_command(kind: str, categories: tuple[str, ...], limit: int | None, options: Options) -> str:
     words = f"`webview-toolkit gen {kind}`"
     if categories:
         words += f" for categories {', '.join(categories)}"
     if kind == "ios-plist" and limit is None:
         words += " allowing over 50 schemes"
+    flags = options.words()
+    if flags:
+        words += " with " + ", ".join(f"{flag[2:]} {value}" for flag, value in zip(flags[::2], flags[1::2]))
     return words
 
 
 def render(kind: str, registry: Registry, categories: tuple[str, ...] = (),
-           limit: int | None = IOS_QUERY_LIMIT) -> str:
+           limit: int | None = IOS_QUERY_LIMIT, options: Options = Options()) -> str:
     """The text of one output kind for the registry's apps in these categories (all when empty)."""
     output = _output(kind)
     categories = tuple(categories)
     apps = registry.select(categories, output.platform)
     context: dict[str, Any] = {
-        "command": _command(kind, categories, limit),
+        "command": _command(kind, categories, limit, options),
         # XML comments may not contain "--", so XML banners spell the options out.
-        "xml_command": _xml_command(kind, categories, limit),
+        "xml_command": _xml_command(kind, categories, limit, options),
+        "package": options.package,
+        "app_scheme": options.app_scheme,
+        "ua_token": options.ua_token,
+        "android_packages": sorted({app.android_package for app in registry.select(categories, "android")}),
         "groups": by_category(apps),
         "scheme_packages": android_scheme_packages(apps),
         "app_store_ids": ios_app_store_ids(apps),
@@ -155,6 +201,11 @@ def render_flutter(registry: Registry, categories: tuple[str, ...] = ()) -> str:
     return render("flutter", registry, categories)
 
 
-def render_all(registry: Registry) -> dict[str, str]:
+def render_expo_plugin(registry: Registry, categories: tuple[str, ...] = ()) -> str:
+    """withPaymentWebView.js: an Expo config plugin adding <queries>, the plist schemes and the app's scheme."""
+    return render("expo-plugin", registry, categories)
+
+
+def render_all(registry: Registry, options: Options = Options()) -> dict[str, str]:
     """Every output for the full registry, keyed by its path under `gen all --out`."""
-    return {output.path: render(output.kind, registry) for output in OUTPUTS}
+    return {output.path: render(output.kind, registry, options=options) for output in OUTPUTS}

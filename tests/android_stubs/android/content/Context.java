@@ -2,4 +2,5 @@ package android.content;
 
 public abstract class Context {
     public abstract void startActivity(Intent intent);
+    public abstract String getPackageName();
 }

@@ -3,6 +3,13 @@ package android.view;
 import android.content.Context;
 
 public class View {
-    public View(Context context) { throw new RuntimeException("Stub!"); }
-    public final Context getContext() { throw new RuntimeException("Stub!"); }
+    private final Context context;
+
+    public View(Context context) {
+        this.context = context;
+    }
+
+    public final Context getContext() {
+        return context;
+    }
 }
