@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .conformance_cmd import conformance
 from .detect_cmd import detect
 from .gen_cmd import gen
 from .registry_cmd import registry
@@ -26,3 +27,4 @@ main.add_command(gen)
 main.add_command(serve)
 main.add_command(reconcile)
 main.add_command(detect)
+main.add_command(conformance)

@@ -1,0 +1,81 @@
+"""The guided payment's tiny local server: it serves the auth form at / and catches the result at /return.
+
+It binds to 127.0.0.1 unless told otherwise, answers only those two paths, keeps the
+first result posted to /return, and lets the caller wait for it with a bound.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable, Mapping
+
+from flask import Flask, render_template, request
+from jinja2 import StrictUndefined
+from werkzeug.serving import make_server
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+RETURN_PATH = "/return"
+
+
+class ResultCatcher:
+    """A loopback web server for one guided payment; use as a context manager."""
+
+    def __init__(self, auth_url: str, make_form: Callable[[str], Mapping[str, str]], *,
+                 host: str = "127.0.0.1", port: int = 0, public_base: str | None = None):
+        self.auth_url = auth_url
+        self._make_form = make_form
+        self._received = threading.Event()
+        self._lock = threading.Lock()
+        self.result: dict[str, str] | None = None
+        self.form: dict[str, str] | None = None
+        self._server = make_server(host, port, self._app(), threaded=True)
+        self.base_url = (public_base or f"http://{host}:{self._server.server_port}").rstrip("/")
+        self._thread = threading.Thread(target=self._server.serve_forever, name="conformance-catcher", daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return self._server.server_port
+
+    @property
+    def return_url(self) -> str:
+        """The absolute returnUrl the auth form names."""
+        return self.base_url + RETURN_PATH
+
+    def __enter__(self) -> ResultCatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+
+    def wait(self, timeout: float) -> dict[str, str] | None:
+        """The fields posted to returnUrl, or None if nothing arrived within timeout seconds."""
+        return dict(self.result) if self._received.wait(timeout) and self.result is not None else None
+
+    def _app(self) -> Flask:
+        app = Flask(__name__, template_folder=str(TEMPLATES))
+        app.jinja_env.undefined = StrictUndefined
+
+        @app.get("/")
+        def pay_page():
+            # Signed when the tester opens it: ediDate is valid for 10 minutes from here.
+            form = dict(self._make_form(self.return_url))
+            with self._lock:
+                self.form = form
+            return render_template("conformance/pay.html", auth_url=self.auth_url, fields=form)
+
+        @app.route(RETURN_PATH, methods=["GET", "POST"])
+        def receive():
+            fields = (request.form if request.method == "POST" else request.args).to_dict()
+            with self._lock:
+                first = self.result is None
+                if first:
+                    self.result = fields
+            self._received.set()
+            return render_template("conformance/received.html", first=first,
+                                   result_cd=fields.get("resultCd", ""))
+
+        return app
