@@ -21,6 +21,9 @@ VERDICTS = (MATCH, DIFFERS, NOT_COMPARABLE)
 # Values that change on every run of the same request.
 VOLATILE = frozenset({"tid", "appDtm", "appNo", "ediDate", "encData", "ccDtm", "vacntNo", "lmtDay",
                       "timestamp", "hashStr"})
+# Fields that depend on the card the tester pays with, not on the protocol (guided payment only).
+CARD_DEPENDENT = frozenset({"fnNm", "appCardCd", "acqCardCd", "cardNo", "quota", "cardType", "authType",
+                            "nointFlg", "easyPayCd", "easyPayNm", "usePointAmt", "discountType", "discountAmt"})
 # Personal data of the tester, and what a card or account number could reveal.
 PERSONAL = frozenset({"ordNm", "ordTel", "ordEmail", "ordGuardEmail", "socHpNo", "canNm", "canId", "canIp",
                       "userIp", "mbsIp", "mbsUsrId", "rcvrAddr", "rcvrPost", "refundAccnt", "refundNm",
@@ -72,26 +75,26 @@ def mask_answer(answer: Answer) -> Answer:
                   json=mask(answer.json), text=mask(answer.text), error=answer.error)
 
 
-def normalise(data: Any, name: str = "") -> Any:
+def normalise(data: Any, name: str = "", volatile: frozenset[str] = VOLATILE) -> Any:
     """JSON-like data with volatile values replaced by placeholders (empty stays empty)."""
     if isinstance(data, Mapping):
-        return {key: normalise(value, key) for key, value in data.items()}
+        return {key: normalise(value, key, volatile) for key, value in data.items()}
     if isinstance(data, list):
-        return [normalise(item, name) for item in data]
-    if name in VOLATILE and data not in (None, ""):
+        return [normalise(item, name, volatile) for item in data]
+    if name in volatile and data not in (None, ""):
         return f"<{name}>"
     if isinstance(data, str):
         if name == "cancelData" and data.startswith("["):
             try:
-                return normalise(json.loads(data), name)
+                return normalise(json.loads(data), name, volatile)
             except ValueError:
                 pass
         return _DATETIME.sub("<datetime>", _TID.sub("<tid>", data))
     return data
 
 
-def compare(target: Answer, reference: Answer) -> Comparison:
-    """Whether two answers to the same request agree once volatile values are normalised."""
+def compare(target: Answer, reference: Answer, ignore: frozenset[str] = frozenset()) -> Comparison:
+    """Whether two answers to the same request agree once volatile (and ignored) values are normalised."""
     if target.error:
         return Comparison(NOT_COMPARABLE, (f"live: {target.error}",))
     if reference.error:
@@ -107,7 +110,9 @@ def compare(target: Answer, reference: Answer) -> Comparison:
         found.append(f"body: live {'JSON' if target.is_json else 'not JSON'}, "
                      f"sandbox {'JSON' if reference.is_json else 'not JSON'}")
     elif target.is_json:
-        found.extend(json_differences(normalise(target.json), normalise(reference.json)))
+        volatile = VOLATILE | ignore
+        found.extend(json_differences(normalise(target.json, volatile=volatile),
+                                      normalise(reference.json, volatile=volatile)))
     return Comparison(DIFFERS if found else MATCH, tuple(found))
 
 

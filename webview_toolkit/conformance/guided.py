@@ -16,7 +16,7 @@ from ..kispg.errors import SignatureError
 from ..kispg.signing import KST, check_signature, edi_date_now, sign
 from ..kispg.testing import parse_result_form
 from .catcher import ResultCatcher
-from .compare import NOT_COMPARABLE, Comparison, compare, mask, mask_answer
+from .compare import CARD_DEPENDENT, NOT_COMPARABLE, Comparison, compare, mask, mask_answer
 from .exchange import Answer, Endpoint
 from .runner import Merchant
 
@@ -140,7 +140,7 @@ class GuidedPayment:
         sandbox = self.reference.post(path, fields_for(sandbox_tid)) if sandbox_tid else Answer(
             error="the sandbox has no tid for this step (its auth did not succeed)")
         return StepResult(id, title_en, title_ko, mask(live_fields), mask_answer(live), mask_answer(sandbox),
-                          compare(mask_answer(live), mask_answer(sandbox)))
+                          compare(mask_answer(live), mask_answer(sandbox), CARD_DEPENDENT))
 
     def _signed(self, fields: dict[str, str]) -> dict[str, str]:
         edi_date = edi_date_now(self.clock())

@@ -1,0 +1,116 @@
+"""The guided payment end to end, with the sandbox standing in for live KISPG and a scripted tester."""
+from __future__ import annotations
+
+import json
+
+import requests
+
+from webview_toolkit.conformance.compare import MATCH, NOT_COMPARABLE
+from webview_toolkit.conformance.exchange import Endpoint, Pacer, reference_sandbox
+from webview_toolkit.conformance.guided import GuidedPayment
+from webview_toolkit.conformance.runner import Merchant
+
+from .conformance_helpers import KEY, MID, pay_through_window, sandbox_app, served
+
+MERCHANT = Merchant(MID, KEY)
+
+
+def guided(base: str, wait: float = 30.0, budget: int = 3) -> tuple[GuidedPayment, Pacer]:
+    pacer = Pacer(0, budget)
+    _, reference = reference_sandbox(MID, KEY)
+    return GuidedPayment(Endpoint(base, requests.Session(), (2.0, 10.0), pacer), reference, MERCHANT, wait), pacer
+
+
+def calls(base: str) -> list[tuple[str, str | None]]:
+    return [(c["endpoint"], c["resultCd"]) for c in requests.get(base + "/_calls", timeout=5).json()]
+
+
+def test_a_paid_checkout_is_verified_approved_inquired_and_cancelled_and_matches_the_sandbox():
+    shown = []
+
+    def tester(url: str, ord_no: str) -> None:
+        shown.append((url, ord_no))
+        # Not the sandbox's default card: the card-dependent fields must not count as differences.
+        answer = pay_through_window(url, "approve", card_index=2)
+        assert answer.status_code == 200 and "결과를 받았습니다" in answer.text
+
+    with served(sandbox_app()) as base:
+        payment, pacer = guided(base)
+        steps = {step.id: step for step in payment.run(tester)}
+        live_calls = calls(base)
+    (url, ord_no), = shown
+    assert url.startswith("http://127.0.0.1:") and ord_no.startswith("wvtk-conf-")
+    assert list(steps) == ["return_url", "approval", "inquiry", "cancel"]
+    assert {s.id: (s.comparison.verdict, s.comparison.differences) for s in steps.values()} == {
+        s: (MATCH, ()) for s in steps}
+    assert steps["return_url"].findings == {"live_encdata_verifies": True, "sandbox_encdata_verifies": True}
+    assert steps["approval"].findings == {"pay_method": "card", "success_code": "3001", "counted_as_success": True}
+    assert steps["inquiry"].findings == {"trx_status": "승인"}
+    # The live side really was approved once and cancelled (money first), and got nothing else.
+    assert [c for c in live_calls if c[0] in ("payment", "order", "cancel")] == [
+        ("payment", "3001"), ("order", "0000"), ("cancel", "2001")]
+    assert pacer.sent == 3
+
+
+def test_personal_data_and_card_numbers_are_masked_in_every_step():
+    with served(sandbox_app()) as base:
+        payment, _ = guided(base)
+        steps = payment.run(lambda url, ord_no: pay_through_window(url))
+    text = json.dumps([s.as_dict() for s in steps], ensure_ascii=False)
+    assert '"cardNo": "************1234"' in text and "53692100" not in text
+    assert '"ordNm": "점*"' in text and "01000000000" not in text
+    assert KEY not in text
+
+
+def test_a_failed_auth_is_compared_and_nothing_is_approved():
+    with served(sandbox_app()) as base:
+        payment, pacer = guided(base)
+        steps = payment.run(lambda url, ord_no: pay_through_window(url, "fail"))
+        live_calls = calls(base)
+    (step,) = steps
+    assert step.id == "return_url" and step.comparison.verdict == MATCH
+    assert step.target.json == {"resultCd": "XXXX", "resultMsg": "인증에 실패하였습니다."}
+    assert step.findings == {"live_encdata_verifies": None, "sandbox_encdata_verifies": None}
+    assert pacer.sent == 0 and not any(c[0] in ("payment", "cancel") for c in live_calls)
+
+
+def test_a_tester_who_never_pays_ends_the_wait_without_a_request():
+    with served(sandbox_app()) as base:
+        payment, pacer = guided(base, wait=0.05)
+        (step,) = payment.run(lambda url, ord_no: None)
+    assert step.comparison.verdict == NOT_COMPARABLE
+    assert step.comparison.differences == ("no result reached returnUrl within 0.05 s",)
+    assert pacer.sent == 0
+
+
+def test_the_returnurl_server_listens_on_loopback_only_and_refuses_other_paths():
+    seen = {}
+
+    def look(url: str, ord_no: str) -> None:
+        seen["other"] = requests.get(url + "admin", timeout=5).status_code
+        seen["page"] = requests.get(url, timeout=5).text
+        pay_through_window(url)
+
+    with served(sandbox_app()) as base:
+        payment, _ = guided(base)
+        payment.run(look)
+    assert seen["other"] == 404
+    assert f'action="{base}/v2/auth"' in seen["page"] and KEY not in seen["page"]
+    assert 'name="returnUrl" value="http://127.0.0.1:' in seen["page"]
+
+
+def test_a_forged_encdata_on_returnurl_is_reported_as_not_verifying():
+    def forger(url: str, ord_no: str) -> None:
+        page = requests.get(url, timeout=5).text
+        assert "conformance-auth" in page
+        requests.post(url + "return", data={"resultCd": "0000", "resultMsg": "ok", "payMethod": "card",
+                                            "tid": f"{MID}01012612011500001234", "ordNo": ord_no, "amt": "1004",
+                                            "mbsReserved": "", "ediDate": "20261201150000",
+                                            "encData": "f" * 64}, timeout=5)
+
+    with served(sandbox_app()) as base:
+        payment, _ = guided(base)
+        steps = {s.id: s for s in payment.run(forger)}
+    assert steps["return_url"].findings["live_encdata_verifies"] is False
+    # The live side does not know that tid: approval is refused, the inquiry finds nothing, nothing to cancel.
+    assert list(steps) == ["return_url", "approval", "inquiry"]
