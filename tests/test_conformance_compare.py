@@ -22,6 +22,11 @@ def test_tids_dates_and_approval_numbers_are_ignored():
     assert compare(json_answer(APPROVAL), json_answer(other)).verdict == MATCH
 
 
+def test_a_tid_is_ignored_by_its_field_name_even_in_an_unexpected_format():
+    live, sandbox = {"resultCd": "0000", "tid": "T-1"}, {"resultCd": "0000", "tid": "T-2"}
+    assert compare(json_answer(live), json_answer(sandbox)).verdict == MATCH
+
+
 def test_a_timestamp_inside_a_message_is_ignored():
     live = {"resultCd": "S102", "resultMsg": "전문요청일시 20261201150000 오류", "timestamp": "2026-12-01T06:00:00.123+00:00"}
     sandbox = {**live, "resultMsg": "전문요청일시 20261201151111 오류", "timestamp": "2026-12-01T06:01:00.000+00:00"}
