@@ -129,3 +129,24 @@ def test_pay_prints_a_url_and_a_qr_code_and_reports_every_step(merchant_env, tmp
         ("return_url", "match"), ("approval", "match"), ("inquiry", "match"), ("cancel", "match")]
     assert report["payment"][0]["findings"]["live_encdata_verifies"] is True
     assert KEY not in report_file.read_text(encoding="utf-8")
+
+
+def test_a_taken_pay_port_stops_the_run_before_any_request(merchant_env):
+    seen = []
+    app = sandbox_app()
+    app.before_request(lambda: seen.append(1))
+    with socket.socket() as taken, served(app) as base:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--env", "test", "--base-url", base, "--interval", "0", "--pay", "--pay-port", str(port))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: could not start the returnUrl server on 127.0.0.1:{port}: ")
+    assert len(result.output.splitlines()) == 1 and seen == []
+
+
+def test_listening_on_every_interface_needs_a_fixed_port(merchant_env, monkeypatch):
+    monkeypatch.setattr("webview_toolkit.cli.serve_cmd.lan_address", lambda: "192.168.0.7")
+    result = run("--env", "test", "--base-url", "http://127.0.0.1:9", "--pay", "--pay-host", "0.0.0.0")
+    assert (result.exit_code, result.output) == (
+        2, "Error: --pay-host 0.0.0.0 needs --pay-port, so the printed URL names a fixed port\n")

@@ -38,10 +38,17 @@ def audit(env: str, base_url: str, merchant: Merchant, *, session: requests.Sess
     budget = len(PROBES) + (PAYMENT_REQUESTS if payment else 0)
     target = Endpoint(base_url, session or requests.Session(), timeout, Pacer(interval, budget, sleep=sleep))
     _, reference = reference_sandbox(merchant.mid, merchant.key)
-    probes = run_probes(target, reference, merchant, PROBES, now or datetime.now(KST))
-    steps = None
+    guided = catcher = None
     if payment is not None:
         guided = GuidedPayment(target, reference, merchant, payment.wait_seconds, payment.host, payment.port,
                                payment.public_base)
-        steps = guided.run(on_ready)
+        # Bound before any request goes out: a taken port stops the run before it spends its budget.
+        catcher = guided.catcher()
+    try:
+        probes = run_probes(target, reference, merchant, PROBES, now or datetime.now(KST))
+    except BaseException:
+        if catcher is not None:
+            catcher.close()
+        raise
+    steps = guided.run(on_ready, catcher) if guided is not None else None
     return build_report(env=env, base_url=base_url, merchant=merchant, probes=probes, payment=steps)

@@ -5,6 +5,7 @@ first result posted to /return, and lets the caller wait for it with a bound.
 """
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 from typing import Callable, Mapping
@@ -28,14 +29,18 @@ class ResultCatcher:
         self._lock = threading.Lock()
         self.result: dict[str, str] | None = None
         self.form: dict[str, str] | None = None
-        self._server = make_server(host, port, self._app(), threaded=True)
-        self.base_url = (public_base or f"http://{host}:{self._server.server_port}").rstrip("/")
+        # Bound here so a taken port raises OSError (werkzeug would print and exit instead).
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.create_server((host, port), family=family) as listening:
+            self._server = make_server(host, port, self._app(), threaded=True, fd=listening.fileno())
+            self._port = listening.getsockname()[1]
+        self.base_url = (public_base or f"http://{host}:{self._port}").rstrip("/")
         self._thread = threading.Thread(target=self._server.serve_forever, name="conformance-catcher", daemon=True)
 
     @property
     def port(self) -> int:
         """The port the server listens on."""
-        return self._server.server_port
+        return self._port
 
     @property
     def return_url(self) -> str:
@@ -50,6 +55,11 @@ class ResultCatcher:
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
+
+    def close(self) -> None:
+        """Release the port of a catcher that was never entered (entered ones close on exit)."""
+        if not self._thread.is_alive():
+            self._server.server_close()
 
     def wait(self, timeout: float) -> dict[str, str] | None:
         """The fields posted to returnUrl, or None if nothing arrived within timeout seconds."""

@@ -58,6 +58,7 @@ class GuidedPayment:
     port: int = 0
     public_base: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(KST)
+    ord_no: str = field(default_factory=lambda: f"wvtk-conf-{datetime.now(KST):%Y%m%d%H%M%S}-{secrets.token_hex(3)}")
 
     def auth_form(self, ord_no: str, return_url: str) -> dict[str, str]:
         """The signed §3.1.1 auth form for the 1,004-won mobile card checkout."""
@@ -68,12 +69,16 @@ class GuidedPayment:
                 "encData": sign(self.merchant.mid, edi_date, AMOUNT, self.merchant.key),
                 "charset": "UTF-8", "payReqType": "1"}
 
-    def run(self, on_ready: Callable[[str, str], None]) -> list[StepResult]:
-        """Serve the checkout, call on_ready(url, ordNo), wait for the result, then approve, inquire, cancel."""
-        ord_no = f"wvtk-conf-{self.clock().strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
+    def catcher(self) -> ResultCatcher:
+        """The returnUrl server, bound now (OSError if the port is taken) and started by run()."""
         auth_url = self.target.base_url.rstrip("/") + "/v2/auth"
-        with ResultCatcher(auth_url, lambda return_url: self.auth_form(ord_no, return_url), host=self.host,
-                           port=self.port, public_base=self.public_base) as catcher:
+        return ResultCatcher(auth_url, lambda return_url: self.auth_form(self.ord_no, return_url), host=self.host,
+                             port=self.port, public_base=self.public_base)
+
+    def run(self, on_ready: Callable[[str, str], None], catcher: ResultCatcher | None = None) -> list[StepResult]:
+        """Serve the checkout, call on_ready(url, ordNo), wait for the result, then approve, inquire, cancel."""
+        ord_no = self.ord_no
+        with catcher or self.catcher() as catcher:
             on_ready(catcher.base_url + "/", ord_no)
             live_result = catcher.wait(self.wait_seconds)
             form = catcher.form
