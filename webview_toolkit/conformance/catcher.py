@@ -12,10 +12,17 @@ from typing import Callable, Mapping
 
 from flask import Flask, render_template, request
 from jinja2 import StrictUndefined
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RETURN_PATH = "/return"
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Werkzeug's handler without its per-request access line, which would break into the command's output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing for a served request (errors are still logged)."""
 
 
 class ResultCatcher:
@@ -32,7 +39,8 @@ class ResultCatcher:
         # Bound here so a taken port raises OSError (werkzeug would print and exit instead).
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.create_server((host, port), family=family) as listening:
-            self._server = make_server(host, port, self._app(), threaded=True, fd=listening.fileno())
+            self._server = make_server(host, port, self._app(), threaded=True, fd=listening.fileno(),
+                                       request_handler=QuietHandler)
             self._port = listening.getsockname()[1]
         self.base_url = (public_base or f"http://{host}:{self._port}").rstrip("/")
         self._thread = threading.Thread(target=self._server.serve_forever, name="conformance-catcher", daemon=True)
