@@ -150,3 +150,9 @@ def test_listening_on_every_interface_needs_a_fixed_port(merchant_env, monkeypat
     result = run("--env", "test", "--base-url", "http://127.0.0.1:9", "--pay", "--pay-host", "0.0.0.0")
     assert (result.exit_code, result.output) == (
         2, "Error: --pay-host 0.0.0.0 needs --pay-port, so the printed URL names a fixed port\n")
+
+
+def test_a_report_in_a_missing_folder_is_refused_before_any_request(merchant_env, tmp_path):
+    result = run("--env", "test", "--base-url", "http://127.0.0.1:9", "--report", str(tmp_path / "no" / "r.json"))
+    assert (result.exit_code, result.output) == (
+        2, f"Error: --report {tmp_path / 'no' / 'r.json'}: the folder {tmp_path / 'no'} does not exist\n")

@@ -10,6 +10,8 @@ from webview_toolkit.conformance.exchange import Endpoint, Pacer, reference_sand
 from webview_toolkit.conformance.guided import GuidedPayment
 from webview_toolkit.conformance.runner import Merchant
 
+from webview_toolkit.kispg.testing import FormParser, parse_result_form
+
 from .conformance_helpers import KEY, MID, pay_through_window, sandbox_app, served
 
 MERCHANT = Merchant(MID, KEY)
@@ -117,3 +119,28 @@ def test_a_forged_encdata_on_returnurl_is_reported_as_not_verifying():
     assert steps["return_url"].findings["live_encdata_verifies"] is False
     # The live side does not know that tid: approval is refused, the inquiry finds nothing, nothing to cancel.
     assert list(steps) == ["return_url", "approval", "inquiry"]
+
+
+def test_a_payment_kispg_approved_by_itself_is_not_approved_again_but_inquired_and_cancelled():
+    from webview_toolkit.kispg.client import KispgClient
+
+    def self_approving(url: str, ord_no: str) -> None:
+        # What public integrations saw from the real service: KISPG approves, then posts 3001 to returnUrl.
+        page = requests.get(url, timeout=5).text
+        form = FormParser("conformance-auth")
+        form.feed(page)
+        result_page = requests.post(form.action, data={**form.fields, "sandboxAction": "approve"}, timeout=5)
+        return_url, fields = parse_result_form(result_page.text)
+        KispgClient(form.action[: -len("/v2/auth")], MID, KEY).approve(fields["tid"], fields["amt"])
+        requests.post(return_url, data={**fields, "resultCd": "3001", "resultMsg": "카드 결제 성공"}, timeout=5)
+
+    with served(sandbox_app()) as base:
+        payment, pacer = guided(base)
+        steps = {s.id: s for s in payment.run(self_approving)}
+        live_calls = calls(base)
+    assert list(steps) == ["return_url", "inquiry", "cancel"]
+    assert steps["return_url"].comparison.differences == ('resultCd: live "3001", sandbox "0000"',
+                                                          'resultMsg: live "카드 결제 성공", sandbox "정상처리되었습니다."')
+    assert steps["inquiry"].findings == {"trx_status": "승인"}
+    assert [c for c in live_calls if c[0] in ("payment", "cancel")] == [("payment", "3001"), ("cancel", "2001")]
+    assert pacer.sent == 2

@@ -70,6 +70,8 @@ def conformance(env: str, base_url: str | None, report_path: Path | None, pay: b
         raise NotRun("refusing to probe prod without --yes-prod")
     if pay and env == "prod":
         raise NotRun("--pay runs only with --env test: a prod payment is a real charge")
+    if report_path is not None and not report_path.parent.is_dir():
+        raise NotRun(f"--report {report_path}: the folder {report_path.parent} does not exist")
     merchant = merchant_for(env)
     if merchant.public_test:
         click.echo(f"WARNING: no KISPG_MID/KISPG_MERCHANT_KEY, using the guide's public test merchant: "
@@ -93,7 +95,10 @@ def conformance(env: str, base_url: str | None, report_path: Path | None, pay: b
         raise NotRun(f"could not start the returnUrl server on {pay_host}:{pay_port}: {exc.strerror or exc}")
     secrets = (merchant.key,)
     if report_path is not None:
-        report_path.write_text(render_json(report, secrets), encoding="utf-8")
+        try:
+            report_path.write_text(render_json(report, secrets), encoding="utf-8")
+        except OSError as exc:
+            raise NotRun(f"could not write the report to {report_path}: {exc.strerror or exc}")
     click.echo(render_summary(report, secrets), nl=False)
     if report_path is not None:
         click.echo(f"report written to {report_path}")
