@@ -9,7 +9,7 @@ from webview_toolkit.conformance.compare import MATCH, NOT_COMPARABLE
 from webview_toolkit.conformance.exchange import Endpoint, Pacer, reference_sandbox
 from webview_toolkit.conformance.guided import GuidedPayment
 from webview_toolkit.conformance.runner import Merchant
-
+from webview_toolkit.kispg.client import KispgClient
 from webview_toolkit.kispg.testing import FormParser, parse_result_form
 
 from .conformance_helpers import KEY, MID, pay_through_window, sandbox_app, served
@@ -76,13 +76,35 @@ def test_a_failed_auth_is_compared_and_nothing_is_approved():
     assert pacer.sent == 0 and not any(c[0] in ("payment", "cancel") for c in live_calls)
 
 
-def test_a_tester_who_never_pays_ends_the_wait_without_a_request():
+def test_a_tester_who_never_pays_ends_the_wait_with_one_inquiry_by_ordno():
     with served(sandbox_app()) as base:
         payment, pacer = guided(base, wait=0.05)
-        (step,) = payment.run(lambda url, ord_no: None)
-    assert step.comparison.verdict == NOT_COMPARABLE
-    assert step.comparison.differences == ("no result reached returnUrl within 0.05 s",)
-    assert pacer.sent == 0
+        waited, inquiry = payment.run(lambda url, ord_no: None)
+    assert waited.comparison.verdict == NOT_COMPARABLE
+    assert waited.comparison.differences == ("no result reached returnUrl within 0.05 s",)
+    assert inquiry.request["ordNo"] == payment.ord_no and inquiry.comparison.verdict == MATCH
+    assert inquiry.target.json["resultCd"] == "S104" and pacer.sent == 1
+
+
+def test_a_payment_whose_result_never_arrived_is_found_by_ordno_and_cancelled():
+    def lost_result(url: str, ord_no: str) -> None:
+        # The shopper paid and KISPG approved, but the post to returnUrl never arrived.
+        form = FormParser("conformance-auth")
+        form.feed(requests.get(url, timeout=5).text)
+        result_page = requests.post(form.action, data={**form.fields, "sandboxAction": "approve"}, timeout=5)
+        fields = parse_result_form(result_page.text)[1]
+        KispgClient(form.action[: -len("/v2/auth")], MID, KEY).approve(fields["tid"], fields["amt"])
+
+    with served(sandbox_app()) as base:
+        payment, pacer = guided(base, wait=0.05)
+        steps = {s.id: s for s in payment.run(lost_result)}
+        live_calls = calls(base)
+    assert list(steps) == ["return_url", "inquiry", "cancel"]
+    assert steps["inquiry"].findings == {"trx_status": "승인"}
+    assert steps["cancel"].target.json["resultCd"] == "2001"
+    assert steps["cancel"].comparison.verdict == NOT_COMPARABLE  # the sandbox holds no such payment to cancel
+    assert [c for c in live_calls if c[0] in ("payment", "cancel")] == [("payment", "3001"), ("cancel", "2001")]
+    assert pacer.sent == 2
 
 
 def test_the_returnurl_server_listens_on_loopback_only_and_refuses_other_paths(caplog):
@@ -122,8 +144,6 @@ def test_a_forged_encdata_on_returnurl_is_reported_as_not_verifying():
 
 
 def test_a_payment_kispg_approved_by_itself_is_not_approved_again_but_inquired_and_cancelled():
-    from webview_toolkit.kispg.client import KispgClient
-
     def self_approving(url: str, ord_no: str) -> None:
         # What public integrations saw from the real service: KISPG approves, then posts 3001 to returnUrl.
         page = requests.get(url, timeout=5).text
@@ -144,3 +164,34 @@ def test_a_payment_kispg_approved_by_itself_is_not_approved_again_but_inquired_a
     assert steps["inquiry"].findings == {"trx_status": "승인"}
     assert [c for c in live_calls if c[0] in ("payment", "cancel")] == [("payment", "3001"), ("cancel", "2001")]
     assert pacer.sent == 2
+
+
+def test_an_approval_lost_in_a_timeout_is_inquired_and_cancelled_once_found():
+    with served(sandbox_app()) as base:
+        # The approval is processed, then its answer is lost (the sandbox's commit_then_timeout, short delay).
+        requests.post(base + "/_faults", json={"endpoint": "payment", "mode": "commit_then_timeout", "delay": 0.5},
+                      timeout=5)
+        payment, pacer = guided(base)
+        payment = GuidedPayment(Endpoint(base, requests.Session(), (2.0, 0.2), pacer), payment.reference,
+                                MERCHANT, 30.0)
+        steps = {s.id: s for s in payment.run(lambda url, ord_no: pay_through_window(url))}
+        live_calls = calls(base)
+    assert steps["approval"].target.error.startswith("read timeout")
+    assert steps["approval"].comparison.verdict == NOT_COMPARABLE
+    assert steps["inquiry"].findings == {"trx_status": "승인"}
+    assert [c for c in live_calls if c[0] in ("payment", "cancel")] == [("payment", "3001"), ("cancel", "2001")]
+
+
+def test_an_outcome_nobody_can_tell_is_flagged_for_the_tester():
+    with served(sandbox_app()) as base:
+        for fault in ({"endpoint": "payment", "mode": "commit_then_timeout", "delay": 0.5},
+                      {"endpoint": "order", "mode": "error500"}):
+            requests.post(base + "/_faults", json=fault, timeout=5)
+        payment, pacer = guided(base)
+        payment = GuidedPayment(Endpoint(base, requests.Session(), (2.0, 0.2), pacer), payment.reference,
+                                MERCHANT, 30.0)
+        steps = {s.id: s for s in payment.run(lambda url, ord_no: pay_through_window(url))}
+    assert list(steps) == ["return_url", "approval", "inquiry"]
+    assert steps["inquiry"].target.status == 500
+    assert steps["inquiry"].findings["attention"].startswith(
+        f"the approval's outcome is unknown: ask KISPG about ordNo {payment.ord_no}")

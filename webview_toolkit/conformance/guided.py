@@ -58,7 +58,7 @@ class GuidedPayment:
     port: int = 0
     public_base: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(KST)
-    ord_no: str = field(default_factory=lambda: f"wvtk-conf-{datetime.now(KST):%Y%m%d%H%M%S}-{secrets.token_hex(3)}")
+    ord_no: str = field(default_factory=lambda: new_ord_no())
 
     def auth_form(self, ord_no: str, return_url: str) -> dict[str, str]:
         """The signed §3.1.1 auth form for the 1,004-won mobile card checkout."""
@@ -84,10 +84,23 @@ class GuidedPayment:
             form = catcher.form
         if live_result is None or form is None:
             reason = f"no result reached returnUrl within {self.wait_seconds:g} s"
-            return [StepResult("return_url", "auth result posted to returnUrl", "returnUrl로 받은 인증 결과",
-                               {"ordNo": ord_no}, None, None, Comparison(NOT_COMPARABLE, (reason,)))]
+            waited = StepResult("return_url", "auth result posted to returnUrl", "returnUrl로 받은 인증 결과",
+                                {"ordNo": ord_no}, None, None, Comparison(NOT_COMPARABLE, (reason,)))
+            return [waited] + self._after_silence(ord_no)
         first, sandbox_tid = self._return_step(form, live_result)
         return [first] + self._after_auth(live_result, sandbox_tid)
+
+    def _after_silence(self, ord_no: str) -> list[StepResult]:
+        """No result came: ask once by ordNo whether KISPG holds a payment anyway, and cancel it if so."""
+        inquiry = self._step("inquiry", "inquiry by ordNo after no result", "결과 없음: 주문번호로 조회", "/v2/order",
+                             lambda _: self._signed({"mid": self.merchant.mid, "ordNo": ord_no, "goodsAmt": AMOUNT}),
+                             ord_no, ord_no)
+        body = _body(inquiry.target)
+        steps = [_with(inquiry, {"trx_status": body.get("trxStatus")})]
+        if body.get("trxStatus") == TRX_APPROVED and body.get("tid"):
+            method = str(body.get("payMethod") or "card").lower()
+            steps.append(self._cancel(str(body["tid"]), "", method))
+        return steps
 
     def _return_step(self, form: Mapping[str, str], live: dict[str, str]) -> tuple[StepResult, str]:
         """The returnUrl step, and the tid the sandbox authenticated for the same form ('' if none)."""
@@ -127,16 +140,22 @@ class GuidedPayment:
         inquiry = self._step("inquiry", "inquiry (/v2/order)", "조회 (/v2/order)", "/v2/order",
                              lambda t: self._signed({"mid": self.merchant.mid, "tid": t, "goodsAmt": AMOUNT}),
                              tid, sandbox_tid)
-        status = (inquiry.target.json or {}).get("trxStatus") if inquiry.target and isinstance(
-            inquiry.target.json, dict) else None
-        steps.append(_with(inquiry, {"trx_status": status}))
+        status = _body(inquiry.target).get("trxStatus")
+        findings: dict[str, Any] = {"trx_status": status}
+        if status is None and not approved and steps and steps[0].target is not None and steps[0].target.error:
+            findings["attention"] = (f"the approval's outcome is unknown: ask KISPG about ordNo {live.get('ordNo')} "
+                                     "and cancel it if approved / 승인 결과를 알 수 없습니다: 주문번호로 조회 후 취소하세요")
+        steps.append(_with(inquiry, findings))
         if approved or status == TRX_APPROVED:
-            steps.append(self._step("cancel", "cancel (/v2/cancel)", "취소 (/v2/cancel)", "/v2/cancel",
-                                    lambda t: self._signed({"payMethod": method, "tid": t, "mid": self.merchant.mid,
-                                                            "canAmt": AMOUNT, "canMsg": "conformance probe",
-                                                            "partCanFlg": "0", "charset": "UTF-8"}),
-                                    tid, sandbox_tid))
+            steps.append(self._cancel(tid, sandbox_tid, method))
         return steps
+
+    def _cancel(self, tid: str, sandbox_tid: str, method: str) -> StepResult:
+        """Cancel the whole 1,004 won: whenever the live side may hold an approval, the run ends here."""
+        return self._step("cancel", "cancel (/v2/cancel)", "취소 (/v2/cancel)", "/v2/cancel",
+                          lambda t: self._signed({"payMethod": method, "tid": t, "mid": self.merchant.mid,
+                                                  "canAmt": AMOUNT, "canMsg": "conformance probe",
+                                                  "partCanFlg": "0", "charset": "UTF-8"}), tid, sandbox_tid)
 
     def _step(self, id: str, title_en: str, title_ko: str, path: str,
               fields_for: Callable[[str], dict[str, str]], tid: str, sandbox_tid: str) -> StepResult:
@@ -170,10 +189,18 @@ class GuidedPayment:
         return code != AUTH_OK and DEFAULT_SUCCESS.is_success("approval", fields.get("payMethod"), code)
 
 
+def new_ord_no() -> str:
+    """A fresh ordNo for one guided payment (KISPG wants a new one per attempt)."""
+    return f"wvtk-conf-{datetime.now(KST):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _body(answer: Answer | None) -> dict[str, Any]:
+    return answer.json if answer is not None and isinstance(answer.json, dict) else {}
+
+
 def _result_cd(answer: Answer | None) -> str | None:
-    if answer is None or not isinstance(answer.json, dict) or not answer.json.get("resultCd"):
-        return None
-    return str(answer.json["resultCd"])
+    code = _body(answer).get("resultCd")
+    return str(code) if code else None
 
 
 def _with(step: StepResult, findings: Mapping[str, Any]) -> StepResult:
