@@ -1,4 +1,4 @@
-"""Masking, normalisation and the verdict: volatile values are ignored, codes, messages, statuses and field sets are not."""
+"""Masking, normalisation, verdicts: volatile values are ignored; codes, messages, statuses, field sets are not."""
 from __future__ import annotations
 
 import pytest
@@ -96,4 +96,5 @@ def test_card_numbers_are_masked_anywhere_in_text_but_dates_are_kept():
 
 
 def test_normalise_keeps_empty_values_and_the_field_set():
-    assert normalise({"tid": "", "appNo": "1", "resultCd": "0000"}) == {"tid": "", "appNo": "<appNo>", "resultCd": "0000"}
+    normalised = normalise({"tid": "", "appNo": "1", "resultCd": "0000"})
+    assert normalised == {"tid": "", "appNo": "<appNo>", "resultCd": "0000"}

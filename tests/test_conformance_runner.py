@@ -1,4 +1,4 @@
-"""The probes end to end over loopback: the sandbox matches itself, an altered one is caught exactly, a firewall stops the run."""
+"""The probes over loopback: the sandbox matches itself, an altered one is caught exactly, a firewall stops the run."""
 from __future__ import annotations
 
 import requests
