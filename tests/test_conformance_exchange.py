@@ -55,6 +55,11 @@ def redirecting_app() -> Flask:
     def firewall():
         return jsonify(resultCd="0000", resultMsg="a followed redirect would land here")
 
+    @app.post("/v2/page")
+    def page():
+        return Response("<html><head><title>t</title><style>p {}</style></head><body><p>방화벽\n  안내</p>"
+                        "<script>var x;</script><p>등록되지 않은 IP</p></body></html>", mimetype="text/html")
+
     @app.post("/v2/big")
     def big():
         return Response("x" * 5000, mimetype="text/html")
@@ -66,6 +71,11 @@ def test_a_redirect_is_recorded_not_followed():
     answer = post_once(wsgi_session(redirecting_app(), BASE), BASE + "/v2/order", {"mid": "m"}, "json",
                        DEFAULT_TIMEOUT)
     assert (answer.status, answer.location, answer.json) == (302, "/firewall", None)
+
+
+def test_an_html_page_is_kept_as_the_text_it_shows():
+    answer = post_once(wsgi_session(redirecting_app(), BASE), BASE + "/v2/page", {}, "json", DEFAULT_TIMEOUT)
+    assert answer.text == "방화벽 안내 등록되지 않은 IP"
 
 
 def test_a_text_body_is_cut_to_the_limit():

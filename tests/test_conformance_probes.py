@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from webview_toolkit.conformance.exchange import reference_sandbox
-from webview_toolkit.conformance.probes import (PATHS, PROBES, PROBES_BY_ID, STALE_BY, UNKNOWN_ORD_NO,
+from webview_toolkit.conformance.probes import (JSON_ENDPOINTS, PROBES, PROBES_BY_ID, STALE_BY, UNKNOWN_ORD_NO,
                                                 WRONG_ENC_DATA, build_request, unknown_tid)
 from webview_toolkit.kispg import codes
 from webview_toolkit.kispg.signing import KST, edi_date_now, parse_edi_date, sign
@@ -18,7 +18,7 @@ NOW = datetime(2026, 12, 1, 15, 0, 0, tzinfo=KST)
 
 def test_ids_are_unique_and_every_endpoint_gets_every_kind_of_probe():
     assert len(PROBES_BY_ID) == len(PROBES)
-    for endpoint in PATHS:
+    for endpoint in JSON_ENDPOINTS:
         mine = [p for p in PROBES if p.endpoint == endpoint]
         assert any(p.wrong_hash for p in mine) and any(p.stale for p in mine)
         assert any(p.body == "form" for p in mine) and any(p.omit for p in mine)
@@ -52,6 +52,8 @@ def test_each_probe_is_signed_unless_it_means_not_to_be(probe):
 
 def expected_sandbox_answer(probe) -> tuple[int, str | None]:
     """What our sandbox answers each kind of probe, derived from the row (None: any JSON code)."""
+    if probe.endpoint == "auth":
+        return 400, codes.HASH_MISMATCH  # its error page, carrying the code
     if probe.body == "form":
         return 415, None
     if probe.omit:
@@ -71,7 +73,9 @@ def test_the_sandbox_answers_each_probe_the_way_its_row_describes(probe):
     answer = sandbox.post(probe.path, build_request(probe, MID, KEY, datetime.now(KST)), probe.body)
     status, message = expected_sandbox_answer(probe)
     assert answer.status == status
-    if status == 200:
+    if probe.endpoint == "auth":
+        assert answer.media_type == "text/html" and answer.text.endswith(f"결과코드 {message} 이전 화면으로")
+    elif status == 200:
         assert answer.is_json and answer.json["resultCd"]
         if message is not None:
             assert answer.json["resultMsg"] == message

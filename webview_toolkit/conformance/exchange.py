@@ -6,8 +6,10 @@ Pacer, which spaces requests out and refuses past a fixed budget.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any, Callable, Mapping
 
 import requests
@@ -113,9 +115,40 @@ def record(response: requests.Response) -> Answer:
         data = response.json() if response.content else None
     except ValueError:
         data = None
+    if data is None and "html" in content_type.lower():
+        text = visible_text(text)
     return Answer(status=response.status_code, content_type=content_type,
                   location=response.headers.get("Location", ""), json=data,
                   text="" if data is not None else text[:TEXT_LIMIT])
+
+
+class _TextOnly(HTMLParser):
+    HIDDEN = ("head", "script", "style")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self.HIDDEN:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """What a page shows, as one line: its text outside head, script and style, whitespace collapsed."""
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    return re.sub(r"\s+", " ", " ".join(parser.parts)).strip()
 
 
 def reference_sandbox(mid: str, merchant_key: str) -> tuple[Any, Endpoint]:

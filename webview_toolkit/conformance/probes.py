@@ -14,7 +14,10 @@ from typing import Mapping
 
 from ..kispg.signing import edi_date_now, sign
 
-PATHS = MappingProxyType({"payment": "/v2/payment", "cancel": "/v2/cancel", "order": "/v2/order"})
+PATHS = MappingProxyType({"payment": "/v2/payment", "cancel": "/v2/cancel", "order": "/v2/order", "auth": "/v2/auth"})
+JSON_ENDPOINTS = ("payment", "cancel", "order")
+# Never called: the auth probe is refused before any pay window opens.
+PROBE_RETURN_URL = "https://conformance.invalid/return"
 AMOUNT = "1004"
 # mid(10) + method 01 + kind 01 + yyMMddHHmmss 000101000000 + 0000: a tid from before KISPG's API existed.
 UNKNOWN_TID_TAIL = "0101000101000000" + "0000"
@@ -77,6 +80,8 @@ PROBES: tuple[Probe, ...] = (
          "필수입력항목이 빠져있습니다.(partCanFlg) (seen from the real service)", omit="partCanFlg"),
     _row("order_missing_goodsamt", "order", "inquiry without goodsAmt", "goodsAmt 없이 조회",
          "필수입력항목이 빠져있습니다.(goodsAmt)", omit="goodsAmt"),
+    _row("auth_wrong_encdata", "auth", "auth form with a wrong encData", "틀린 encData로 인증 요청",
+         "an error page; the sandbox answers HTTP 400 (its own choice)", body="form", wrong_hash=True),
     _row("payment_charset_spelled_charSet", "payment", "approval spelling the field charSet, as the official "
          "samples do", "charset 대신 charSet 필드로 승인", "accepted like charset (official samples spell charSet)",
          rename={"charset": "charSet"}),
@@ -102,6 +107,11 @@ def base_fields(endpoint: str, mid: str, merchant_key: str, edi_date: str) -> di
                 "ediDate": edi_date, "charset": "UTF-8"}
     if endpoint == "order":
         return {"mid": mid, "ordNo": UNKNOWN_ORD_NO, "goodsAmt": AMOUNT, "encData": enc_data, "ediDate": edi_date}
+    if endpoint == "auth":
+        return {"payMethod": "card", "trxCd": "0", "mid": mid, "goodsNm": "conformance probe", "currencyType": "KRW",
+                "ordNo": UNKNOWN_ORD_NO, "goodsAmt": AMOUNT, "ordNm": "probe", "ordTel": "01000000000",
+                "model": "MOB", "channel": "0002", "ediDate": edi_date, "returnUrl": PROBE_RETURN_URL,
+                "encData": enc_data, "charset": "UTF-8", "payReqType": "1"}
     raise ValueError(f"unknown endpoint {endpoint!r}; choose one of {', '.join(PATHS)}")
 
 
