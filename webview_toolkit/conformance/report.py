@@ -88,4 +88,6 @@ def _brief(answer: dict[str, Any] | None) -> str:
         return f"{answer['status']} {body['resultCd']} {body.get('resultMsg', '')}".rstrip()
     if answer["location"]:
         return f"{answer['status']} → {answer['location']}"
-    return f"{answer['status']} {answer['content_type'] or '(no content type)'}"
+    media = answer["content_type"].split(";", 1)[0].strip() or "(no content type)"
+    shown = answer["text"][:60] + ("…" if len(answer["text"]) > 60 else "")
+    return f"{answer['status']} {media}" + (f" “{shown}”" if shown else "")
