@@ -41,7 +41,7 @@ class Probe:
     wrong_hash: bool = False
     stale: bool = False
     omit: str = ""
-    rename: Mapping[str, str] = field(default_factory=dict)
+    rename: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def path(self) -> str:
@@ -50,6 +50,8 @@ class Probe:
 
 
 def _row(id: str, endpoint: str, title_en: str, title_ko: str, expect: str = "", **how) -> Probe:
+    if "rename" in how:
+        how["rename"] = MappingProxyType(dict(how["rename"]))
     return Probe(id, endpoint, title_en, title_ko, expect, **how)
 
 

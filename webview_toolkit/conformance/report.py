@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, Iterable, Sequence
 
 from .. import __version__
@@ -16,7 +17,7 @@ from .runner import Merchant, ProbeResult
 
 REPORT_VERSION = 1
 REDACTED = "«merchant key removed»"
-MARKS = {MATCH: "match       ", DIFFERS: "DIFFERS     ", NOT_COMPARABLE: "not compared"}
+MARKS = MappingProxyType({MATCH: "match       ", DIFFERS: "DIFFERS     ", NOT_COMPARABLE: "not compared"})
 
 
 def build_report(*, env: str, base_url: str, merchant: Merchant, probes: Sequence[ProbeResult],
