@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
 
 import requests
@@ -64,9 +64,13 @@ def other_code_for_missing_partcanflg():
     return jsonify(resultCd="9001", resultMsg="필수입력항목이 빠져있습니다.(partCanFlg)")
 
 
-def pay_through_window(page_url: str, action: str = "approve", card_index: int = 1) -> requests.Response:
-    """A scripted tester: open the checkout page, submit the sandbox pay window, post the result to returnUrl."""
-    with requests.Session() as browser:
+def pay_through_window(page_url: str, action: str = "approve", card_index: int = 1,
+                       session: requests.Session | None = None) -> requests.Response:
+    """A scripted tester: open the checkout page, submit the sandbox pay window, post the result to returnUrl.
+
+    `session` carries the tester's requests (one with the sandbox mounted in-process, say).
+    """
+    with nullcontext(session) if session is not None else requests.Session() as browser:
         page = browser.get(page_url, timeout=5)
         form = FormParser("conformance-auth")
         form.feed(page.text)

@@ -10,11 +10,12 @@ from webview_toolkit.conformance.exchange import Endpoint, Pacer, reference_sand
 from webview_toolkit.conformance.guided import GuidedPayment
 from webview_toolkit.conformance.runner import Merchant
 from webview_toolkit.kispg.client import KispgClient
-from webview_toolkit.kispg.testing import FormParser, parse_result_form
+from webview_toolkit.kispg.testing import FormParser, parse_result_form, wsgi_session
 
 from .conformance_helpers import KEY, MID, pay_through_window, sandbox_app, served
 
 MERCHANT = Merchant(MID, KEY)
+IN_PROCESS = "http://kispg.test"
 
 
 def guided(base: str, wait: float = 30.0, budget: int = 3) -> tuple[GuidedPayment, Pacer]:
@@ -166,16 +167,22 @@ def test_a_payment_kispg_approved_by_itself_is_not_approved_again_but_inquired_a
     assert pacer.sent == 2
 
 
+def in_process_target(*faults: dict) -> tuple[GuidedPayment, Pacer, requests.Session]:
+    """A target sandbox reached in-process, where a timeout fault is a ReadTimeout without any waiting."""
+    app = sandbox_app()
+    session = wsgi_session(app, IN_PROCESS)
+    for fault in faults:
+        assert session.post(IN_PROCESS + "/_faults", json=fault, timeout=5).status_code == 201
+    payment, pacer = guided(IN_PROCESS)
+    return (GuidedPayment(Endpoint(IN_PROCESS, session, (2.0, 10.0), pacer), payment.reference, MERCHANT, 30.0),
+            pacer, session)
+
+
 def test_an_approval_lost_in_a_timeout_is_inquired_and_cancelled_once_found():
-    with served(sandbox_app()) as base:
-        # The approval is processed, then its answer is lost (the sandbox's commit_then_timeout, short delay).
-        requests.post(base + "/_faults", json={"endpoint": "payment", "mode": "commit_then_timeout", "delay": 0.5},
-                      timeout=5)
-        payment, pacer = guided(base)
-        payment = GuidedPayment(Endpoint(base, requests.Session(), (2.0, 0.2), pacer), payment.reference,
-                                MERCHANT, 30.0)
-        steps = {s.id: s for s in payment.run(lambda url, ord_no: pay_through_window(url))}
-        live_calls = calls(base)
+    # The approval is processed, then its answer is lost (the sandbox's commit_then_timeout).
+    payment, _, session = in_process_target({"endpoint": "payment", "mode": "commit_then_timeout"})
+    steps = {s.id: s for s in payment.run(lambda url, ord_no: pay_through_window(url, session=session))}
+    live_calls = [(c["endpoint"], c["resultCd"]) for c in session.get(IN_PROCESS + "/_calls", timeout=5).json()]
     assert steps["approval"].target.error.startswith("read timeout")
     assert steps["approval"].comparison.verdict == NOT_COMPARABLE
     assert steps["inquiry"].findings == {"trx_status": "승인"}
@@ -183,14 +190,9 @@ def test_an_approval_lost_in_a_timeout_is_inquired_and_cancelled_once_found():
 
 
 def test_an_outcome_nobody_can_tell_is_flagged_for_the_tester():
-    with served(sandbox_app()) as base:
-        for fault in ({"endpoint": "payment", "mode": "commit_then_timeout", "delay": 0.5},
-                      {"endpoint": "order", "mode": "error500"}):
-            requests.post(base + "/_faults", json=fault, timeout=5)
-        payment, pacer = guided(base)
-        payment = GuidedPayment(Endpoint(base, requests.Session(), (2.0, 0.2), pacer), payment.reference,
-                                MERCHANT, 30.0)
-        steps = {s.id: s for s in payment.run(lambda url, ord_no: pay_through_window(url))}
+    payment, _, session = in_process_target({"endpoint": "payment", "mode": "commit_then_timeout"},
+                                            {"endpoint": "order", "mode": "error500"})
+    steps = {s.id: s for s in payment.run(lambda url, ord_no: pay_through_window(url, session=session))}
     assert list(steps) == ["return_url", "approval", "inquiry"]
     assert steps["inquiry"].target.status == 500
     assert steps["inquiry"].findings["attention"].startswith(
