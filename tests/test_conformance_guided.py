@@ -5,6 +5,7 @@ import json
 
 import requests
 
+from webview_toolkit.conformance.catcher import ResultCatcher
 from webview_toolkit.conformance.compare import MATCH, NOT_COMPARABLE
 from webview_toolkit.conformance.exchange import Endpoint, Pacer, reference_sandbox
 from webview_toolkit.conformance.guided import GuidedPayment
@@ -197,3 +198,16 @@ def test_an_outcome_nobody_can_tell_is_flagged_for_the_tester():
     assert steps["inquiry"].target.status == 500
     assert steps["inquiry"].findings["attention"].startswith(
         f"the approval's outcome is unknown: ask KISPG about ordNo {payment.ord_no}")
+
+
+def test_a_tester_who_stops_the_wait_still_gets_the_ordno_inquiry_and_a_report():
+    class Interrupted(ResultCatcher):
+        def wait(self, timeout):
+            raise KeyboardInterrupt
+
+    with served(sandbox_app()) as base:
+        payment, pacer = guided(base)
+        catcher = Interrupted(base + "/v2/auth", lambda return_url: payment.auth_form(payment.ord_no, return_url))
+        waited, inquiry = payment.run(lambda url, ord_no: None, catcher)
+    assert waited.comparison.differences == ("the tester stopped the wait (Ctrl-C) before a result arrived",)
+    assert inquiry.request["ordNo"] == payment.ord_no and pacer.sent == 1

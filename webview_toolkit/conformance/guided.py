@@ -80,10 +80,14 @@ class GuidedPayment:
         ord_no = self.ord_no
         with catcher or self.catcher() as catcher:
             on_ready(catcher.base_url + "/", ord_no)
-            live_result = catcher.wait(self.wait_seconds)
+            reason = f"no result reached returnUrl within {self.wait_seconds:g} s"
+            try:
+                live_result = catcher.wait(self.wait_seconds)
+            except KeyboardInterrupt:
+                # The tester gave up: still find out whether KISPG holds a payment, and report.
+                live_result, reason = None, "the tester stopped the wait (Ctrl-C) before a result arrived"
             form = catcher.form
         if live_result is None or form is None:
-            reason = f"no result reached returnUrl within {self.wait_seconds:g} s"
             waited = StepResult("return_url", "auth result posted to returnUrl", "returnUrl로 받은 인증 결과",
                                 {"ordNo": ord_no}, None, None, Comparison(NOT_COMPARABLE, (reason,)))
             return [waited] + self._after_silence(ord_no)
