@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from .db_cmd import db
+from .conformance_cmd import conformance
 from .detect_cmd import detect
 from .gen_cmd import gen
 from .registry_cmd import registry
@@ -28,3 +29,4 @@ main.add_command(serve)
 main.add_command(reconcile)
 main.add_command(detect)
 main.add_command(db)
+main.add_command(conformance)
