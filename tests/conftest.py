@@ -16,7 +16,7 @@ import os
 import pytest
 from hypothesis import settings
 
-from webview_toolkit.kispg.testing import FormParser, parse_result_form, wsgi_session
+from webview_toolkit.kispg.testing import FormParser, auth_result, wsgi_session
 
 from .pg_cluster import PgCluster, PgUnavailable
 
@@ -131,10 +131,10 @@ def checkout_form(client, ord_no: str, ua: str) -> FormParser:
 
 
 def sandbox_result(client, form: FormParser, action: str = "approve") -> tuple[str, dict]:
-    """Post the auth form to the sandbox with sandboxAction; the result form it auto-posts."""
+    """Post the auth form to the sandbox with sandboxAction; where the result goes (either ending) and its fields."""
     response = client.post(form.action, data={**form.fields, "sandboxAction": action})
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return parse_result_form(response.get_data(as_text=True))
+    return auth_result(response.get_data(as_text=True), form.fields["returnUrl"])
 
 
 def pay(client, ua: str = UA["safari_ios"], action: str = "approve", **order_fields) -> str:
