@@ -187,6 +187,46 @@ def live_server(live_server_factory):
     return live_server_factory()
 
 
+# -- the browser, for tests/test_e2e_*.py (here so that every e2e module shares the one session browser) ----
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session; each case gets its own context."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from .e2e_helpers import LAUNCH_ARGS, WAIT_MS, chromium_or_skip, update_docs
+    executable = chromium_or_skip()
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+    if os.environ.get("WEBVIEW_E2E_UPDATE_DOCS") == "1":
+        update_docs()
+
+
+@pytest.fixture
+def open_context(browser, live_server):
+    """`open_context(ua, platform, **options)` → (context, Watch); closed, and checked loopback-only, after the test."""
+    from .e2e_helpers import PROFILES, WAIT_MS, Watch
+    base, _ = live_server
+    opened = []
+
+    def open_(ua: str, platform: str, **options):
+        context = browser.new_context(user_agent=ua, locale="ko-KR", **PROFILES[platform], **options)
+        context.set_default_timeout(WAIT_MS)
+        watch = Watch(base)
+        watch.attach(context)
+        opened.append((context, watch))
+        return context, watch
+
+    yield open_
+    for context, watch in opened:
+        context.close()
+    for _, watch in opened:
+        assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"
+
+
 # -- the merchant key never leaves: a scan over the whole session ---------------------------------------
 
 class KeyLeakScan(logging.Handler):
