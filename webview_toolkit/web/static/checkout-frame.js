@@ -44,7 +44,8 @@
   }
 
   function close() {
-    if (!isOpen) {
+    // Once a result is on its way to returnUrl, "nothing was charged" would no longer be true.
+    if (!isOpen || sent) {
       return;
     }
     isOpen = false;
@@ -94,7 +95,9 @@
     if (typeof data.resultCd !== "string" || data.resultCd === "") {
       return "resultCd";
     }
-    if ((message.resultCode === "XXXX") === (data.resultCd === "0000")) {
+    // "0000" may wrap another success code (3001 when KISPG approved by itself); the server decides that.
+    if ((message.resultCode === "XXXX" && data.resultCd === "0000") ||
+        (message.resultCode === "0000" && data.resultCd === "XXXX")) {
       return "resultCode/resultCd";
     }
     if (message.resultCode === "0000" && (typeof data.tid !== "string" || data.ordNo !== ordNo)) {
