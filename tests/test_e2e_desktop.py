@@ -240,3 +240,20 @@ def test_a_desktop_page_forced_to_the_whole_page_mode_submits_itself(open_contex
     page.wait_for_url(f"{base}/orders/{ord_no}")
     expect(page.locator("h1.status")).to_have_attribute("data-status", "paid")
     assert watch.navigations[:2] == [("GET", url), ("POST", f"{base}/sandbox/kispg/v2/auth")]
+
+
+def test_a_pc_window_submitted_as_a_whole_page_gets_no_result(open_context, live_server):
+    """The reported mistake (Stevewon/live-commerce-platform f268691): model=WEB without the iframe tells nobody."""
+    base, _ = live_server
+    shopper = Desktop(open_context, base)
+    shopper.open()
+    page = shopper.page
+    page.evaluate("() => { const form = document.getElementById('kispg-auth'); form.target = '_self'; form.submit(); }")
+    page.wait_for_url(f"{base}/sandbox/kispg/v2/auth")
+    page.locator('[data-card-code="01"]').click()
+    page.locator('[data-sandbox-action="approve"]').click()
+    ending = page.locator("#kispg-ending")
+    expect(ending).to_have_attribute("data-delivered", "no-parent")
+    expect(page.locator("#delivery")).to_contain_text("결과를 받을 창이 없어")
+    assert shopper.returns == [] and page.url == f"{base}/sandbox/kispg/v2/auth/finish"
+    assert order_status(shopper.context, base, shopper.ord_no)["status"] == "created"
