@@ -16,7 +16,7 @@ import os
 import pytest
 from hypothesis import settings
 
-from webview_toolkit.kispg.testing import FormParser, parse_result_form, wsgi_session
+from webview_toolkit.kispg.testing import FormParser, auth_result, wsgi_session
 
 from .pg_cluster import PgCluster, PgUnavailable
 
@@ -131,10 +131,10 @@ def checkout_form(client, ord_no: str, ua: str) -> FormParser:
 
 
 def sandbox_result(client, form: FormParser, action: str = "approve") -> tuple[str, dict]:
-    """Post the auth form to the sandbox with sandboxAction; the result form it auto-posts."""
+    """Post the auth form to the sandbox with sandboxAction; where the result goes (either ending) and its fields."""
     response = client.post(form.action, data={**form.fields, "sandboxAction": action})
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return parse_result_form(response.get_data(as_text=True))
+    return auth_result(response.get_data(as_text=True), form.fields["returnUrl"])
 
 
 def pay(client, ua: str = UA["safari_ios"], action: str = "approve", **order_fields) -> str:
@@ -185,6 +185,46 @@ def live_server_factory(tmp_path, database_url):
 def live_server(live_server_factory):
     """The service on a real loopback socket (threaded), talking to its sandbox over HTTP."""
     return live_server_factory()
+
+
+# -- the browser, for tests/test_e2e_*.py (here so that every e2e module shares the one session browser) ----
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session; each case gets its own context."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from .e2e_helpers import LAUNCH_ARGS, WAIT_MS, chromium_or_skip, update_docs
+    executable = chromium_or_skip()
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+    if os.environ.get("WEBVIEW_E2E_UPDATE_DOCS") == "1":
+        update_docs()
+
+
+@pytest.fixture
+def open_context(browser, live_server):
+    """`open_context(ua, platform, **options)` → (context, Watch); closed, and checked loopback-only, after the test."""
+    from .e2e_helpers import PROFILES, WAIT_MS, Watch
+    base, _ = live_server
+    opened = []
+
+    def open_(ua: str, platform: str, **options):
+        context = browser.new_context(user_agent=ua, locale="ko-KR", **PROFILES[platform], **options)
+        context.set_default_timeout(WAIT_MS)
+        watch = Watch(base)
+        watch.attach(context)
+        opened.append((context, watch))
+        return context, watch
+
+    yield open_
+    for context, watch in opened:
+        context.close()
+    for _, watch in opened:
+        assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"
 
 
 # -- the merchant key never leaves: a scan over the whole session ---------------------------------------

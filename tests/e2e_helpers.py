@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Fail fast: a page that does not move within this is broken, not slow.
+WAIT_MS = 5_000
 # `playwright install` cannot download here; Debian's build runs headless as root with these.
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -22,6 +24,7 @@ DOC_SHOTS = {
     "kakaotalk_ios/result.png": "result-paid.png",
     "kakaotalk_android-fail/result.png": "result-failed.png",
     "device_test/device-test.png": "device-test.png",
+    "desktop_chrome/overlay.png": "checkout-desktop-overlay.png",
 }
 
 # Phone-sized contexts: iPhone 14 and Pixel 7 CSS viewports (scale 2 keeps the pictures small).
@@ -52,14 +55,17 @@ class Watch:
     launches: list[str] = field(default_factory=list)
     pages: list = field(default_factory=list)
     navigations: list[tuple[str, str]] = field(default_factory=list)
+    # Further loopback hosts a test serves itself (a second origin, e.g. localhost:<port>).
+    also: set[str] = field(default_factory=set)
 
     def attach(self, context) -> None:
-        """Fence the context to this service on 127.0.0.1 and count the pages it opens."""
+        """Fence the context to this service on 127.0.0.1 (and `also`) and count the pages it opens."""
         own = urlsplit(self.base).netloc
         context.on("page", lambda page: self.pages.append(page))
 
         def fence(route):
-            if urlsplit(route.request.url).netloc == own:
+            netloc = urlsplit(route.request.url).netloc
+            if netloc == own or netloc in self.also:
                 route.continue_()
             else:
                 self.blocked.append(route.request.url)

@@ -61,3 +61,16 @@ def test_merchant_key_is_never_in_an_error(tmp_path):
 def test_environment_overrides_and_empty_values():
     env = {"KISPG_ENV": "test", "KISPG_MID": "", "UNRELATED": "x", "WEBVIEW_API_TOKEN": "t"}
     assert from_environment(env) == {"KISPG_ENV": "test", "WEBVIEW_API_TOKEN": "t"}
+
+
+@pytest.mark.parametrize("given, expected", [(None, "auto"), ("", "auto"), ("page", "page"), ("iframe", "iframe")])
+def test_checkout_mode_defaults_to_auto(tmp_path, given, expected):
+    config = settings(WEBVIEW_CHECKOUT_MODE=given)
+    resolve(config, str(tmp_path))
+    assert config["WEBVIEW_CHECKOUT_MODE"] == expected
+
+
+def test_checkout_mode_is_read_from_the_environment_and_checked(tmp_path):
+    config = settings(**from_environment({"WEBVIEW_CHECKOUT_MODE": "popup"}))
+    with pytest.raises(ConfigError, match="WEBVIEW_CHECKOUT_MODE must be one of auto, page, iframe, got 'popup'"):
+        resolve(config, str(tmp_path))

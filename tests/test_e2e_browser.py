@@ -1,4 +1,4 @@
-"""End to end in Debian's Chromium: the checkout as KakaoTalk, NAVER, Safari, Chrome and the merchant's app see it.
+"""End to end in Debian's Chromium: the checkout as KakaoTalk, NAVER, Safari, Chrome and the merchant's app see it on phones.
 
 Each case opens a checkout created through the API in a fresh phone-sized context with that
 browser's user agent: the page posts itself (target=_self, same tab, no pop-up) into the
@@ -10,22 +10,19 @@ Screenshots go to tests/artifacts/; WEBVIEW_E2E_UPDATE_DOCS=1 copies the README'
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from webview_toolkit.registry import load_registry
 
 from .conftest import ORDER, UA
-from .e2e_helpers import LAUNCH_ARGS, PROFILES, Watch, chromium_or_skip, save_shot, update_docs
+from .e2e_helpers import WAIT_MS, Watch, save_shot
 
-# Fail fast: a page that does not move within this is broken, not slow.
-WAIT_MS = 5_000
 NAVER_ANDROID = ("Mozilla/5.0 (Linux; Android 13; SM-A426N Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
                  "(KHTML, like Gecko) Version/4.0 Chrome/114.0.0.0 Whale/1.0.0.0 Crosswalk/28.114.0.25 "
                  "Mobile Safari/537.36 NAVER(inapp; search; 2000; 12.9.2)")
@@ -57,44 +54,9 @@ CASES = [
     Case("chrome_android", UA["chrome_android"], "android", "android · chrome", {**MOBILE, "mbsReserved": None}),
     Case("own_app", UA["own_app"], "android", "android · webview_android (인앱)",
          {**MOBILE, "appSchemeFlg": "1", "resultScheme": "myshop://", "cancelScheme": "myshop://"}),
-    Case("desktop_chrome", UA["desktop_chrome"], "desktop", "desktop · chrome",
-         {"model": "WEB", "channel": "0001", "mbsReserved": None}),
 ]
+# Desktop browsers get KISPG's PC window in an overlay iframe instead: tests/test_e2e_desktop.py.
 BY_ID = {case.id: case for case in CASES}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session; each case gets its own context."""
-    executable = chromium_or_skip()
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-    if os.environ.get("WEBVIEW_E2E_UPDATE_DOCS") == "1":
-        update_docs()
-
-
-@pytest.fixture
-def open_context(browser, live_server):
-    """`open_context(ua, platform, **options)` → (context, Watch); closed, and checked loopback-only, after the test."""
-    base, _ = live_server
-    opened = []
-
-    def open_(ua: str, platform: str, **options):
-        context = browser.new_context(user_agent=ua, locale="ko-KR", **PROFILES[platform], **options)
-        context.set_default_timeout(WAIT_MS)
-        watch = Watch(base)
-        watch.attach(context)
-        opened.append((context, watch))
-        return context, watch
-
-    yield open_
-    for context, watch in opened:
-        context.close()
-    for _, watch in opened:
-        assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"
 
 
 def create_checkout(context, base: str) -> tuple[str, str]:
@@ -120,6 +82,7 @@ def check_checkout_page(open_context, base: str, case: Case, url: str, *, shots:
     form = page.locator("form#kispg-auth")
     # Guide §6.1: KakaoTalk and NAVER lose a pay window opened anywhere but this same tab.
     expect(form).to_have_attribute("target", "_self")
+    expect(page.locator("iframe, dialog")).to_have_count(0)  # the whole page, never the PC overlay
     expect(form).to_have_attribute("method", "post")
     assert form.evaluate("f => f.action") == f"{base}/sandbox/kispg/v2/auth"
     for name, value in {"appSchemeFlg": None, **case.fields}.items():

@@ -13,7 +13,7 @@ from webview_toolkit.kispg.client import KispgClient, Refund, base_url_for
 from webview_toolkit.kispg.codes import DEFAULT_SUCCESS
 from webview_toolkit.kispg.errors import (DeclinedError, FieldError, FieldSizeError, HTTPStatusError,
                                           InvalidResponseError, KispgError, KispgTimeout, MissingFieldError,
-                                          ResponseMismatchError, TransportError)
+                                          ResponseMismatchError, TransportError, UnregisteredServerError)
 from webview_toolkit.kispg.sandbox import create_sandbox_app
 from webview_toolkit.kispg.signing import KST
 from webview_toolkit.kispg.testing import auth_form, sandbox_authenticate, wsgi_session
@@ -243,6 +243,23 @@ def test_sandbox_faults_reach_the_client_as_errors(sandbox, kispg):
     with pytest.raises(DeclinedError, match="S104"):
         kispg.inquire(tid=tid, goods_amt=39000)  # a plain timeout approved nothing
     assert kispg.approve(tid, 39000).result_cd == "3001"
+
+
+@pytest.mark.parametrize("endpoint, call", [
+    ("payment", lambda k, tid: k.approve(tid, 39000)),
+    ("cancel", lambda k, tid: k.cancel(tid, 39000, reason="고객요청")),
+    ("order", lambda k, tid: k.inquire(tid=tid, goods_amt=39000)),
+], ids=["approve", "cancel", "inquire"])
+def test_the_firewall_redirect_is_not_followed_and_names_the_fix(sandbox, kispg, endpoint, call):
+    tid = authenticate(sandbox)
+    fault(sandbox, endpoint=endpoint, mode="firewall")
+    seen = []
+    kispg.session.hooks["response"].append(lambda response, *args, **kwargs: seen.append(response.url))
+    with pytest.raises(UnregisteredServerError, match="address must be registered with KISPG") as caught:
+        call(kispg, tid)
+    assert (caught.value.status, caught.value.location) == (302, f"{BASE}/firewall.html")
+    assert seen == [f"{BASE}/v2/{endpoint}"], "the notice page was never fetched"
+    assert isinstance(caught.value, HTTPStatusError) and KEY not in str(caught.value)
 
 
 def test_commit_then_timeout_is_reconciled_by_inquiry(sandbox, kispg):

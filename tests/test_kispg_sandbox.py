@@ -152,6 +152,52 @@ def test_auth_decodes_euc_kr_and_measures_in_it(web, key):
     assert approve(web, tid)["goodsName"] == "가" * 50
 
 
+@pytest.mark.parametrize("spelling", [{"charset": "EUC-KR"}, {"charSet": "EUC-KR"},
+                                      {"charset": "euc-kr", "charSet": "EUC-KR"}, {"charset": "", "charSet": "EUC-KR"}],
+                         ids=["charset", "charSet", "both-agree", "empty-charset"])
+def test_either_spelling_of_charset_is_read(web, spelling):
+    fields = {k: v for k, v in form(goodsNm="가" * 50).items() if k != "charset"}
+    body = {**fields, **spelling, "sandboxAction": "approve"}
+    encoded = "&".join(f"{quote(k)}={quote(v, encoding='euc-kr')}" for k, v in body.items()).encode("ascii")
+    response = web.post("/v2/auth", data=encoded, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.get_data(as_text=True)[-400:]
+    assert 'accept-charset="EUC-KR"' in response.get_data(as_text=True)
+
+
+def test_charset_and_charset_disagreeing_is_refused_naming_both(web):
+    response = web.post("/v2/auth", data={**form(), "charSet": "EUC-KR"})  # form() says charset=UTF-8
+    assert response.status_code == 400
+    assert error_code(response) == ("S101", "charset과 charSet의 값이 다릅니다.(charset, charSet)")
+
+
+@pytest.mark.parametrize("action", ["fail", "cancel"])
+def test_an_order_number_that_failed_is_refused_as_a_duplicate(web, action):
+    """KISPG answers a retry with a failed attempt's ordNo by MOID 중복 (KISPG_FACTS.md): a retry needs a new one."""
+    first = form()
+    sandbox_authenticate(web, "/v2/auth", first, action=action)
+    retry = {**first, "sandboxAction": "approve"}
+    assert error_code(web.post("/v2/auth", data=retry)) == ("A127", "MOID 중복 또는 이미 처리된 주문")
+    other = {**form(), "sandboxAction": "approve"}
+    assert web.post("/v2/auth", data=other).status_code == 200, "a fresh ordNo goes through"
+
+
+def test_an_order_number_whose_window_was_left_open_can_be_sent_again(web):
+    """Own choice: a window that never ended (the shopper closed it) did not fail; its ordNo stays usable."""
+    first = form()
+    assert 'name="token"' in web.post("/v2/auth", data=first).get_data(as_text=True), "the window opened"
+    assert web.post("/v2/auth", data={**first, "sandboxAction": "approve"}).status_code == 200
+
+
+def test_the_firewall_fault_redirects_to_a_notice_page(web):
+    web.post("/_faults", json={"endpoint": "payment", "mode": "firewall"})
+    response = web.post("/v2/payment", json=signed("goodsAmt", tid="t" * 30, goodsAmt="3000"))
+    assert response.status_code == 302 and response.headers["Location"] == "http://localhost/firewall.html"
+    notice = web.get("/firewall.html")
+    assert notice.status_code == 200 and notice.mimetype == "text/html" and "IP" in notice.get_data(as_text=True)
+    assert web.get("/_calls").get_json()[-1] == {"endpoint": "payment", "tid": "t" * 30, "ordNo": None,
+                                                 "resultCd": None, "status": 302}
+
+
 def test_the_same_order_cannot_be_paid_twice(web):
     first = form()
     tid = sandbox_authenticate(web, "/v2/auth", first)["tid"]

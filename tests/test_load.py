@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from webview_toolkit.kispg.testing import parse_result_form
+from webview_toolkit.kispg.testing import auth_result
 
 from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
 
@@ -41,7 +41,8 @@ def shop(base: str, barrier: threading.Barrier, ua: str, headers: dict | None = 
     form.feed(page.text)
     window = http.post(urljoin(base, form.action), data={**form.fields, "sandboxAction": "approve"}, timeout=60)
     statuses.append(window.status_code)
-    return_url, fields = parse_result_form(window.text)
+    # A desktop shopper's pay window ends by postMessage; the checkout page would post `data` on.
+    return_url, fields = auth_result(window.text, form.fields["returnUrl"])
     barrier.wait(timeout=60)
     with ThreadPoolExecutor(2) as twice:
         posts = list(twice.map(lambda _: http.post(return_url, data=fields, allow_redirects=False, timeout=60),

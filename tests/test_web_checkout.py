@@ -1,4 +1,4 @@
-"""Tests for the checkout page: the signed `_self` auth form, chosen from the user agent."""
+"""Tests for the checkout page: the signed auth form, whole page (`_self`) or into the PC overlay iframe."""
 import hashlib
 
 import pytest
@@ -15,6 +15,7 @@ CASES = [
     ("desktop_chrome", "WEB", "0001", None, False),
     ("own_app", "MOB", "0002", None, True),
 ]
+KAKAOTALK_PC = "Mozilla/5.0 (Macintosh; Intel Mac OS X) Safari/605.1.15 KAKAOTALK"
 
 
 @pytest.mark.parametrize("ua, model, channel, reserved, own", CASES, ids=[c[0] for c in CASES])
@@ -22,7 +23,8 @@ def test_form_fields_follow_the_user_agent(client, ua, model, channel, reserved,
     ord_no = create_order(client)
     form = checkout_form(client, ord_no, UA[ua])
     fields = form.fields
-    assert form.target == "_self"
+    # KISPG's PC window (WEB) lives in the overlay iframe; the mobile one (MOB) takes the whole page.
+    assert form.target == ("pay_frame" if model == "WEB" else "_self")
     assert form.action == "/sandbox/kispg/v2/auth"
     assert (fields["model"], fields["channel"]) == (model, channel)
     assert fields.get("mbsReserved") == reserved
@@ -148,10 +150,81 @@ def test_corpus_user_agents_pick_the_form_fields(tmp_path):
     wrong = []
     for row in rows:
         fields = checkout_form(client, ord_no, row["ua"]).fields
-        mobile = row["mobile"] == "true"
-        expected = ("MOB", "0002") if mobile else ("WEB", "0001")
+        # In-app browsers keep the whole page even on a desktop (KakaoTalk PC): no iframe there (guide §6.1).
+        whole_page = row["mobile"] == "true" or row["in_app"] == "true"
+        expected = ("MOB", "0002") if whole_page else ("WEB", "0001")
         reserved = f"app_scheme={row['app_scheme']}" if row["app_scheme"] != "-" else None
         if (fields["model"], fields["channel"]) != expected or fields.get("mbsReserved") != reserved:
             wrong.append((row["ua"][:80], fields["model"], fields.get("mbsReserved")))
     assert len(rows) >= 150 and wrong == []
     assert sum(row["app_scheme"] != "-" for row in rows) >= 10
+
+
+def page_html(client, ua: str) -> str:
+    """The checkout page of a new order as this browser."""
+    return client.get(f"/checkout/{create_order(client)}", headers={"User-Agent": ua}).get_data(as_text=True)
+
+
+def test_desktop_gets_the_pc_window_in_an_accessible_overlay(client):
+    html = page_html(client, UA["desktop_chrome"])
+    assert 'target="pay_frame"' in html and '<iframe name="pay_frame" id="pay-frame" title="KISPG 결제창"' in html
+    assert '<dialog id="pay-overlay" class="pay-overlay" aria-labelledby="pay-overlay-title"' in html
+    assert 'id="pay-close"' in html and "결제창을 닫아도 청구되지 않습니다" in html
+    assert 'role="status" aria-live="polite"' in html and "<noscript>" in html
+    assert 'data-message-origin=""' in html, "the sandbox's messages come from this page's own origin"
+    assert '<script src="/static/checkout-frame.js" defer></script>' in html and "form.submit()" not in html
+    assert 'data-auto-open="true"' in html
+
+
+def test_the_frame_script_is_served(client):
+    response = client.get("/static/checkout-frame.js")
+    assert response.status_code == 200 and "event.origin !== kispgOrigin" in response.get_data(as_text=True)
+
+
+def test_a_desktop_bot_gets_no_automatic_overlay(client):
+    assert 'data-auto-open="false"' in page_html(client, "Mozilla/5.0 (compatible; Googlebot/2.1)")
+
+
+def test_a_desktop_in_app_browser_keeps_the_whole_page(client):
+    html = page_html(client, KAKAOTALK_PC)
+    assert 'target="_self"' in html and "<iframe" not in html and "form.submit()" in html
+
+
+@pytest.mark.parametrize("mode, ua, target, model", [
+    ("page", "desktop_chrome", "_self", "MOB"), ("page", "kakaotalk_android", "_self", "MOB"),
+    ("iframe", "desktop_chrome", "pay_frame", "WEB"), ("iframe", "chrome_android", "pay_frame", "WEB"),
+    ("auto", "desktop_chrome", "pay_frame", "WEB"), ("auto", "chrome_android", "_self", "MOB"),
+])
+def test_checkout_mode_forces_one_pattern_with_its_model(tmp_path, mode, ua, target, model):
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    client = create_app(service_config(tmp_path, WEBVIEW_CHECKOUT_MODE=mode)).test_client()
+    form = checkout_form(client, create_order(client), UA[ua])
+    assert (form.target, form.fields["model"], form.fields["channel"]) == \
+        (target, model, "0001" if model == "WEB" else "0002")
+
+
+def test_real_kispg_messages_must_come_from_its_origin(tmp_path):
+    from webview_toolkit.web import create_app
+
+    from .conftest import service_config
+    client = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="t")).test_client()
+    ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동",
+                                              "ordTel": "01000000000"}, headers={"Authorization": "Bearer t"})
+    html = client.get(f"/checkout/{ord_no.get_json()['ordNo']}",
+                      headers={"User-Agent": UA["desktop_chrome"]}).get_data(as_text=True)
+    assert 'data-message-origin="https://testapi.kispg.co.kr"' in html
+
+
+@pytest.mark.parametrize("framed", [True, False])
+def test_the_page_scripts_take_a_csp_nonce(app, framed):
+    """Issue 17's policy passes a nonce; every script tag of the page carries it."""
+    from types import SimpleNamespace
+    order = SimpleNamespace(goods_nm="상품", goods_amt=1000, ord_nm="홍길동", ord_no="o-1")
+    client = SimpleNamespace(platform="desktop", app=None, in_app=False)
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("checkout/page.html").module.checkout_page
+        html = str(macro("", order, "", "/sandbox/kispg/v2/auth", client, auto_submit=True, framed=framed,
+                         script_nonce="n0nce"))
+    assert html.count("<script") == html.count('nonce="n0nce"') == 1

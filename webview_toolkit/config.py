@@ -14,7 +14,7 @@ ENV_KEYS = (
     "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
     "WEBVIEW_INQUIRY_INTERVAL",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
-    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME",
+    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "WEBVIEW_CHECKOUT_MODE",
 )
 
 DEFAULTS = {
@@ -34,7 +34,11 @@ DEFAULTS = {
     "WEBVIEW_API_TOKEN": None,
     "WEBVIEW_APP_UA_TOKEN": None,
     "WEBVIEW_APP_SCHEME": None,
+    # auto: the PC pay window in an overlay iframe on desktop browsers, the whole page elsewhere (README).
+    "WEBVIEW_CHECKOUT_MODE": "auto",
 }
+
+CHECKOUT_MODES = ("auto", "page", "iframe")
 
 SANDBOX_MID = "sandbox00m"
 
@@ -97,6 +101,10 @@ def resolve(config: dict, instance_path: str) -> None:
     if scheme and "://" not in scheme:
         # The guide's resultScheme examples are "kistestapp://"; a bare name would not open the app.
         problems.append(f"WEBVIEW_APP_SCHEME must look like 'myapp://', got {scheme!r}")
+    mode = config.get("WEBVIEW_CHECKOUT_MODE") or "auto"
+    if mode not in CHECKOUT_MODES:
+        problems.append(f"WEBVIEW_CHECKOUT_MODE must be one of {', '.join(CHECKOUT_MODES)}, got {mode!r}")
+    config["WEBVIEW_CHECKOUT_MODE"] = mode
     if problems:
         raise ConfigError("; ".join(problems))
     if not config["WEBVIEW_DATABASE_URL"]:

@@ -16,7 +16,7 @@ import requests
 
 from .codes import DEFAULT_SUCCESS, SuccessCodes
 from .errors import (DeclinedError, HTTPStatusError, InvalidResponseError, KispgTimeout,
-                     ResponseMismatchError, TransportError)
+                     ResponseMismatchError, TransportError, UnregisteredServerError)
 from .results import Approval, Cancellation, Inquiry
 from .signing import KST, edi_date_now, sign
 from .specs import validate
@@ -131,7 +131,8 @@ class KispgClient:
 
     def _post(self, url: str, payload: Mapping[str, str]) -> dict[str, Any]:
         try:
-            response = self.session.post(url, json=payload, timeout=self.timeout,
+            # Never follow a redirect: KISPG's API has none, and its firewall's 302 must not become "not JSON".
+            response = self.session.post(url, json=payload, timeout=self.timeout, allow_redirects=False,
                                          headers={"Accept": "application/json"})
         except requests.ConnectTimeout:
             raise KispgTimeout(f"connect timeout to {url}: the request was not sent", url=url,
@@ -142,6 +143,13 @@ class KispgClient:
         except requests.RequestException as exc:
             raise TransportError(f"{url}: {type(exc).__name__}", url=url) from None
         body = response.text
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location", "")
+            raise UnregisteredServerError(
+                f"{url} answered HTTP {response.status_code} to {location or 'another page'}: KISPG's firewall "
+                "turns away servers it does not know; the server's address must be registered with KISPG "
+                "(ask KISPG to register this server's public IP address)",
+                status=response.status_code, body=body, url=url, location=location)
         if response.status_code != 200:
             raise HTTPStatusError(f"{url} answered HTTP {response.status_code}", status=response.status_code,
                                   body=body, url=url)

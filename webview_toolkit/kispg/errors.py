@@ -14,6 +14,7 @@
     ├── TransportError(url=)                    the request may not have reached KISPG
     │   └── KispgTimeout(url=, phase=)          connect or read timeout: reconcile by inquiry
     ├── HTTPStatusError(status=, body=)         KISPG answered with a non-200 status
+    │   └── UnregisteredServerError(location=)  a redirect: KISPG's firewall does not know this server
     ├── InvalidResponseError(body=)             a 200 that is not a JSON object with resultCd
     ├── ResponseMismatchError(field=, ...)      a success that names another tid or amount
     └── DeclinedError(result_cd=, result_msg=)  KISPG answered, and the answer is not a success
@@ -115,6 +116,18 @@ class HTTPStatusError(KispgError):
         self.status = status
         self.body = body[:BODY_LIMIT]
         self.url = url
+
+
+class UnregisteredServerError(HTTPStatusError):
+    """KISPG redirected the request (HTTP 3xx) instead of answering: its firewall turns away this server.
+
+    Seen from the live service: an unregistered address gets a 302 to kisvan.co.kr/firewall.html
+    (Stevewon/live-commerce-platform 4507dcf). The request never reached KISPG's API.
+    """
+
+    def __init__(self, message: str, *, status: int, body: str, url: str | None = None, location: str = ""):
+        super().__init__(message, status=status, body=body, url=url)
+        self.location = location
 
 
 class InvalidResponseError(KispgError):

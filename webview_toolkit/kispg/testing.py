@@ -1,4 +1,4 @@
-"""Test helpers: a requests session that routes a base URL into a WSGI app in-process, and a result-form parser.
+"""Test helpers: a requests session that routes a base URL into a WSGI app in-process, and result parsers.
 
     session = wsgi_session(app, "http://kispg.test")
     client = KispgClient("http://kispg.test", mid, key, session=session)
@@ -8,6 +8,9 @@ into requests.ReadTimeout, so timeouts are tested without sleeping.
 """
 from __future__ import annotations
 
+import json
+import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -100,6 +103,23 @@ def parse_result_form(html: str) -> tuple[str, dict[str, str]]:
     return parser.action, parser.fields
 
 
+def parse_result_message(html: str) -> tuple[str, dict[str, Any]]:
+    """The target origin and the postMessage payload of the sandbox's PC ending (ValueError if absent)."""
+    found = re.search(r'<script type="application/json" id="kispg-message">(.*?)</script>', html, re.S)
+    origin = re.search(r'data-target-origin="([^"]*)"', html)
+    if found is None or origin is None:
+        raise ValueError("no framed ending (id=kispg-message) in the page")
+    return unescape(origin.group(1)), json.loads(found.group(1))
+
+
+def auth_result(html: str, return_url: str) -> tuple[str, dict[str, str]]:
+    """Where the result goes and its fields, for either ending: the merchant page posts `data` to its returnUrl."""
+    try:
+        return parse_result_form(html)
+    except ValueError:
+        return return_url, parse_result_message(html)[1]["data"]
+
+
 def auth_form(mid: str, merchant_key: str, *, ord_no: str, goods_amt: int | str = 1004,
               return_url: str = "https://shop.test/kispg/return", now: Any = None, **extra: str) -> dict[str, str]:
     """A complete, signed /v2/auth form for tests (mobile, card, UTF-8); extra fields override."""
@@ -125,4 +145,4 @@ def sandbox_authenticate(flask_client: Any, auth_url: str, form: dict[str, str],
     response = flask_client.post(auth_url, data=data)
     if response.status_code != 200:
         raise AssertionError(f"sandbox refused the auth form: {response.get_data(as_text=True)[:300]}")
-    return parse_result_form(response.get_data(as_text=True))[1]
+    return auth_result(response.get_data(as_text=True), form["returnUrl"])[1]

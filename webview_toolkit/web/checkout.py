@@ -1,4 +1,4 @@
-"""`GET /checkout/<ordNo>`: the order summary and the signed KISPG auth form, posted with `_self`."""
+"""`GET /checkout/<ordNo>`: the order summary and the signed KISPG auth form (whole page, or PC overlay iframe)."""
 from __future__ import annotations
 
 from html import escape
@@ -16,6 +16,7 @@ from ..useragent import ClientContext, classify
 from ..lifecycle import PAYABLE
 from .returns import RETURN_PATH, TOKEN_PARAM
 from .extensions import store
+from .paywindow import message_origin, pay_window
 
 bp = Blueprint("checkout", __name__)
 
@@ -41,13 +42,13 @@ def auth_action(config: Config, script_root: str) -> str:
 def auth_fields(order: CheckoutOrder, client: ClientContext, config: Config, return_url: str) -> dict[str, str]:
     """The auth request (§3.1.1) for this order and this browser, checked against the guide's table."""
     edi_date = edi_date_now()
+    window = pay_window(client, config["WEBVIEW_CHECKOUT_MODE"])
     fields = {
         "payMethod": order.pay_method or "", "trxCd": "0", "mid": config["KISPG_MID"],
         "goodsNm": order.goods_nm, "currencyType": "KRW", "ordNo": order.kispg_ord_no,
         "goodsAmt": str(order.goods_amt), "ordNm": order.ord_nm, "ordTel": order.ord_tel,
         "ordEmail": order.ord_email or "", "userIp": order.user_ip or "", "mbsUsrId": order.mbs_usr_id or "",
-        # §3.1.1: MOB/0002 is the whole-page mobile pay window; WEB/0001 the PC one.
-        "model": "MOB" if client.mobile else "WEB", "channel": "0002" if client.mobile else "0001",
+        "model": window.model, "channel": window.channel,
         "ediDate": edi_date, "encData": sign(config["KISPG_MID"], edi_date, order.goods_amt, config["KISPG_MERCHANT_KEY"]),
         "returnUrl": return_url, "charset": "UTF-8", "payReqType": "1", "mbsReserved": "",
     }
@@ -90,5 +91,8 @@ def page(ord_no: str):
     # The page is a macro of its template (see there): calling it skips the template context that
     # render_template builds, a third of this view's render time (bench/).
     checkout_page = current_app.jinja_env.get_template("checkout/page.html").module.checkout_page
-    return checkout_page(script_root, order, hidden_inputs(fields), auth_action(config, script_root), client,
-                         auto_submit=not client.bot)
+    action = auth_action(config, script_root)
+    # Desktop browsers get KISPG's PC window in an overlay iframe (paywindow.py says why).
+    framed = pay_window(client, config["WEBVIEW_CHECKOUT_MODE"]).framed
+    return checkout_page(script_root, order, hidden_inputs(fields), action, client, auto_submit=not client.bot,
+                         framed=framed, message_origin=message_origin(action) if framed else "")

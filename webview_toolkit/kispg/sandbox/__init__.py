@@ -48,6 +48,7 @@ def create_sandbox_blueprint(registry: Registry | None = None) -> Blueprint:
     bp.add_url_rule("/v2/payment", view_func=api.payment, methods=["POST"])
     bp.add_url_rule("/v2/cancel", view_func=api.cancel, methods=["POST"])
     bp.add_url_rule("/v2/order", view_func=api.order, methods=["POST"])
+    bp.add_url_rule("/firewall.html", view_func=api.firewall_notice, methods=["GET"])
     bp.add_url_rule("/_calls", view_func=admin.calls, methods=["GET"])
     bp.add_url_rule("/_faults", view_func=admin.list_faults, methods=["GET"])
     bp.add_url_rule("/_faults", view_func=admin.add_fault, methods=["POST"])

@@ -5,9 +5,10 @@ import json
 import secrets
 from dataclasses import replace
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any, Callable
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, redirect, request, url_for
 
 from .. import codes
 from ..specs import SPECS
@@ -16,6 +17,8 @@ from .common import Refusal, check_fields, check_signed, state
 from .state import AuthRecord, CancelRow, Payment
 
 APP_DTM = "%Y%m%d%H%M%S"
+# The HTTP status /_calls records for a fault answered before the request is read.
+FAULT_STATUS = MappingProxyType({"error500": 500, "firewall": 302})
 
 
 def payment() -> Response:
@@ -43,7 +46,7 @@ def _endpoint(name: str, spec: str, amount_field: str, handle: Callable[[dict[st
     tid, ord_no = _text(fields.get("tid")), _text(fields.get("ordNo"))
     fault = sandbox.take_fault(name)
     if fault is not None and fault.mode != "commit_then_timeout":
-        sandbox.record_call(name, tid, ord_no, None, 500 if fault.mode == "error500" else 200)
+        sandbox.record_call(name, tid, ord_no, None, FAULT_STATUS.get(fault.mode, 200))
         return _faulty(fault.mode, fault.delay)
     try:
         if not isinstance(body, dict):
@@ -60,7 +63,17 @@ def _endpoint(name: str, spec: str, amount_field: str, handle: Callable[[dict[st
     return jsonify(answer)
 
 
+def firewall_notice() -> Response:
+    """GET /firewall.html: where the firewall fault sends a server (the page is the sandbox's own wording)."""
+    return Response("<html><body><h1>접근이 차단되었습니다</h1><p>등록되지 않은 IP에서 접근하였습니다. "
+                    "KISPG에 서버 IP 등록을 요청하세요.</p></body></html>", status=200, mimetype="text/html")
+
+
 def _faulty(mode: str, delay: float) -> Response:
+    if mode == "firewall":
+        # KISPG sends the request to kisvan.co.kr/firewall.html (Stevewon/live-commerce-platform 4507dcf);
+        # the sandbox's own notice page keeps the redirect on this host (own choice).
+        return redirect(url_for("kispg_sandbox.firewall_notice", _external=True), code=302)
     if mode == "error500":
         return Response("<html><body>500 Internal Server Error</body></html>", status=500, mimetype="text/html")
     if mode == "garbled":
@@ -79,6 +92,13 @@ def _approve(fields: dict[str, str]) -> dict[str, Any]:
         raise Refusal(codes.DUPLICATE_ORDER)
     if int(fields["goodsAmt"]) != auth.amt:
         raise Refusal(codes.AMOUNT_MISMATCH)
+    paid = record_payment(auth)
+    return _payment_fields(paid, paid.result_cd)
+
+
+def record_payment(auth: AuthRecord) -> Payment:
+    """Approve an authentication (the caller holds the lock): by /v2/payment, or by KISPG itself."""
+    sandbox = state()
     now = sandbox.now()
     vacnt = auth.pay_method == "vacnt"
     paid = Payment(auth=auth, result_cd=codes.SANDBOX_APPROVAL_CD.get(auth.pay_method, "3001"),
@@ -86,7 +106,7 @@ def _approve(fields: dict[str, str]) -> dict[str, Any]:
                    vacnt_no=f"5620{secrets.randbelow(10**10):010d}" if vacnt else "",
                    lmt_day=(now + timedelta(days=3)).strftime("%Y%m%d") if vacnt else "")
     sandbox.payments[auth.tid] = paid
-    return _payment_fields(paid, paid.result_cd)
+    return paid
 
 
 def _cancel(fields: dict[str, str]) -> dict[str, Any]:

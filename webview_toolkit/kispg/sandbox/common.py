@@ -36,8 +36,7 @@ def merchant() -> tuple[str, str]:
 def decode_form() -> tuple[dict[str, str], str]:
     """The posted form decoded with its own charset/charSet field (UTF-8 when absent), and that charset."""
     text = request.get_data(cache=True).decode("latin-1")
-    probe = dict(parse_qsl(text, keep_blank_values=True, encoding="latin-1"))
-    charset = (probe.get("charset") or probe.get("charSet") or "UTF-8").upper()
+    charset = form_charset(dict(parse_qsl(text, keep_blank_values=True, encoding="latin-1")))
     try:
         codec = codec_for(charset)
     except ValueError:
@@ -47,8 +46,22 @@ def decode_form() -> tuple[dict[str, str], str]:
     except UnicodeDecodeError:
         raise Refusal(codes.INVALID_FIELD, f"{charset}로 해석할 수 없는 값이 있습니다.", 400) from None
     if "charSet" in fields:
-        fields.setdefault("charset", fields.pop("charSet"))
+        spelled = fields.pop("charSet")
+        fields["charset"] = fields.get("charset") or spelled
     return fields, charset
+
+
+def form_charset(probe: Mapping[str, str]) -> str:
+    """The form's charset: `charset`, else `charSet`, else UTF-8; both given and different is refused.
+
+    The guide's table spells it `charset`; KISPG's own paySample.jsp sends `charSet` (KISPG_FACTS.md).
+    An empty value counts as absent. Refusing a disagreement is the sandbox's own choice: which one
+    KISPG reads then is not known, so a merchant should not rely on either.
+    """
+    given = {name: probe[name].strip() for name in ("charset", "charSet") if probe.get(name, "").strip()}
+    if len({value.upper() for value in given.values()}) > 1:
+        raise Refusal(codes.INVALID_FIELD, "charset과 charSet의 값이 다릅니다.(charset, charSet)", 400)
+    return (given.get("charset") or given.get("charSet") or "UTF-8").upper()
 
 
 def check_fields(spec: str, fields: Mapping[str, Any], charset: str = "UTF-8",

@@ -20,7 +20,9 @@ from ..signing import KST
 EXTENSION = "kispg_sandbox"
 WINDOW_TTL = timedelta(minutes=30)
 FAULT_ENDPOINTS = ("payment", "cancel", "order")
-FAULT_MODES = ("error500", "garbled", "timeout", "commit_then_timeout")
+# firewall: KISPG's answer to a server address it has not registered, an HTTP 302 to a notice page
+# (Stevewon/live-commerce-platform 4507dcf, e50bfd8: api.kispg.co.kr/v2/payment → kisvan.co.kr/firewall.html).
+FAULT_MODES = ("error500", "garbled", "timeout", "commit_then_timeout", "firewall")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,8 @@ class SandboxState:
     payments: dict[str, Payment] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    # Order numbers whose pay window ended in a failure or cancel: KISPG refuses them again.
+    failed_ord_nos: set[str] = field(default_factory=set)
 
     def now(self) -> datetime:
         """The current time in KST, from the injected clock."""
@@ -162,6 +166,11 @@ class SandboxState:
         with self.lock:
             found = [p for p in self.payments.values() if p.auth.ord_no == ord_no]
         return found[-1] if found else None
+
+    def ord_no_used(self, ord_no: str) -> bool:
+        """Whether ordNo was approved, or ended a pay window in failure: KISPG answers MOID 중복 for both."""
+        with self.lock:
+            return ord_no in self.failed_ord_nos or self.payment_by_ord_no(ord_no) is not None
 
     def record_call(self, endpoint: str, tid: str | None, ord_no: str | None,
                     result_cd: str | None, status: int) -> None:

@@ -1,4 +1,4 @@
-"""POST /v2/auth and the pay window: check the form, let the shopper choose, launch the app, post the result."""
+"""POST /v2/auth and the pay window: check the form, let the shopper choose, launch the app, end it (ending.py)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,6 +10,8 @@ from .. import codes
 from ..signing import edi_date_now, sign
 from .common import Refusal, check_fields, check_signed, decode_form, merchant, state
 from ...registry import launch_url
+from .api import record_payment
+from .ending import render_ending, self_approves
 from .launch import app_for_card, card_choices, easypay_choices, find_app, platform_of
 from .state import AuthRecord, PendingWindow
 
@@ -29,7 +31,9 @@ def auth() -> tuple[str, int] | str:
         check_signed(fields, "goodsAmt")
         if not fields["returnUrl"].startswith(("https://", "http://")):
             raise Refusal(codes.INVALID_FIELD, "입력값 형식 오류입니다.(returnUrl)")
-        if sandbox.payment_by_ord_no(fields["ordNo"]) is not None:
+        if sandbox.ord_no_used(fields["ordNo"]):
+            # Seen from KISPG after an approval and on a retry with a failed attempt's ordNo (KISPG_FACTS.md,
+            # Stevewon/live-commerce-platform b146ea9): "MOID 중복 또는 이미 처리된 주문".
             raise Refusal(codes.DUPLICATE_ORDER)
         if action and action not in ACTIONS:
             raise Refusal(codes.INVALID_FIELD, "입력값 형식 오류입니다.(sandboxAction)")
@@ -81,7 +85,7 @@ def choose() -> tuple[str, int] | str:
 
 
 def finish() -> tuple[str, int] | str:
-    """Close the window with the shopper's action and auto-post the result to returnUrl."""
+    """Close the window with the shopper's action: postMessage to the PC page around it, else post to returnUrl."""
     sandbox = state()
     action = request.form.get("action", "")
     with sandbox.lock:
@@ -97,23 +101,34 @@ def _finish(window: PendingWindow, action: str) -> str:
     if action != "approve":
         result_cd = codes.AUTH_FAILED if action == "fail" else codes.AUTH_CANCELLED
         result = {"resultCd": result_cd, "resultMsg": codes.MESSAGES[result_cd]}
-    else:
-        mid, key = merchant()
-        method = window.method or "card"
-        tid = sandbox.new_tid(mid, method, codes.TID_KIND_PAYMENT)
-        record = AuthRecord(tid=tid, ord_no=fields["ordNo"], amt=int(fields["goodsAmt"]), pay_method=method,
-                            card_code=window.card_code if method == "card" else "",
-                            easypay_code=window.easypay_code, goods_nm=fields["goodsNm"],
-                            ord_nm=fields["ordNm"], mbs_reserved=fields.get("mbsReserved", ""))
         with sandbox.lock:
-            sandbox.auths[tid] = record
-        edi_date = edi_date_now(sandbox.now())
-        result = {"resultCd": codes.AUTH_OK, "resultMsg": codes.MESSAGES[codes.AUTH_OK], "payMethod": method,
-                  "tid": tid, "ordNo": record.ord_no, "amt": str(record.amt), "mbsReserved": record.mbs_reserved,
-                  "ediDate": edi_date, "encData": sign(mid, edi_date, record.amt, key)}
+            sandbox.failed_ord_nos.add(fields["ordNo"])
+    else:
+        result = _authenticate(window)
     sandbox.record_call("auth_result", result.get("tid"), fields["ordNo"], result["resultCd"], 200)
-    return render_template("kispg_sandbox/result_post.html", return_url=fields["returnUrl"],
-                           charset=window.charset, result=result)
+    return render_ending(fields, window.charset, result)
+
+
+def _authenticate(window: PendingWindow) -> dict[str, str]:
+    """Record a successful authentication (approved at once without payReqType=1); the returnUrl fields."""
+    sandbox = state()
+    fields = window.fields
+    mid, key = merchant()
+    method = window.method or "card"
+    tid = sandbox.new_tid(mid, method, codes.TID_KIND_PAYMENT)
+    record = AuthRecord(tid=tid, ord_no=fields["ordNo"], amt=int(fields["goodsAmt"]), pay_method=method,
+                        card_code=window.card_code if method == "card" else "",
+                        easypay_code=window.easypay_code, goods_nm=fields["goodsNm"],
+                        ord_nm=fields["ordNm"], mbs_reserved=fields.get("mbsReserved", ""))
+    result_cd = codes.AUTH_OK
+    with sandbox.lock:
+        sandbox.auths[tid] = record
+        if self_approves(fields):
+            result_cd = record_payment(record).result_cd
+    edi_date = edi_date_now(sandbox.now())
+    return {"resultCd": result_cd, "resultMsg": codes.MESSAGES[result_cd], "payMethod": method,
+            "tid": tid, "ordNo": record.ord_no, "amt": str(record.amt), "mbsReserved": record.mbs_reserved,
+            "ediDate": edi_date, "encData": sign(mid, edi_date, record.amt, key)}
 
 
 def _error(result_cd: str, result_msg: str) -> str:
