@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from webview_toolkit.kispg import codes
 from webview_toolkit.kispg.errors import (DeclinedError, FieldError, InvalidResponseError, KispgTimeout,
-                                          ResponseMismatchError)
+                                          ResponseMismatchError, UnregisteredServerError)
 from webview_toolkit.kispg.results import Approval, Cancellation, Inquiry
 
 # Fault modes, per operation. "lost" and "connect": KISPG did nothing; "*_after": it did, the answer was lost.
-APPROVE_FAULTS = ("connect", "not_sent", "lost", "timeout_after", "garbled_after", "other_ord_no", "no_ord_no",
+APPROVE_FAULTS = ("connect", "not_sent", "firewall", "lost", "timeout_after", "garbled_after", "other_ord_no", "no_ord_no",
                   "no_amount", "other_amount", "decline")
 INQUIRE_FAULTS = ("timeout", "other_ord_no", "no_ord_no", "other_amount")
 CANCEL_FAULTS = ("lost", "timeout_after", "decline", "other_ord_no")
@@ -88,6 +88,9 @@ class FakeKispg:
             raise KispgTimeout("connect timeout", url="fake", phase="connect")
         if mode == "not_sent":
             raise FieldError("tid: refused before sending", field="tid")
+        if mode == "firewall":
+            raise UnregisteredServerError("302: register this server's address with KISPG", status=302, body="",
+                                          location="https://kisvan.co.kr/firewall.html")
         if mode == "decline":
             raise DeclinedError("declined", result_cd="3011", result_msg="카드 한도 초과")
         auth = self.auths.get(tid)

@@ -79,6 +79,7 @@ APPROVAL_CASES = [
     ("decline", "failed", ["approval_declined"], 0),
     ("not_sent", "failed", ["approval_not_sent"], 0),
     ("connect", "failed", ["approval_not_sent"], 0),
+    ("firewall", "failed", ["approval_not_sent"], 0),
     ("lost", "failed", ["approval_unknown", "reconciled_not_approved"], 0),
     ("timeout_after", "paid", ["approval_unknown", "reconciled_paid"], 1),
     ("garbled_after", "paid", ["approval_unknown", "reconciled_paid"], 1),

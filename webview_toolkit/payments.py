@@ -245,6 +245,9 @@ class Payments:
                                              "reason": "KISPG has already processed this ordNo"})
             return self._failed(order, "approval_declined", {"resultCd": exc.result_cd, "resultMsg": exc.result_msg},
                                 exc.result_cd, exc.result_msg[:200] or shopper_message(exc.result_cd))
+        except kispg_errors.UnregisteredServerError as exc:
+            # KISPG's firewall turned this server away: the request never reached its API.
+            return self._failed(order, "approval_not_sent", {"reason": str(exc)}, None, shopper_message(""))
         except kispg_errors.KispgTimeout as exc:
             if exc.phase == "connect":
                 # No connection was made, so nothing was sent: this attempt ends, nothing was charged.
