@@ -13,8 +13,9 @@ ENVIRONMENTS = ("sandbox", "test", "prod")
 ENV_KEYS = (
     "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
-    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME",
+    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "WEBVIEW_INAPP_ESCAPE", "WEBVIEW_INAPP_ESCAPE_APPS",
 )
+INAPP_ESCAPE_MODES = ("off", "offer", "auto")
 
 DEFAULTS = {
     "KISPG_ENV": "sandbox",
@@ -31,6 +32,11 @@ DEFAULTS = {
     "WEBVIEW_API_TOKEN": None,
     "WEBVIEW_APP_UA_TOKEN": None,
     "WEBVIEW_APP_SCHEME": None,
+    # Offer the system browser at checkout where paying in the app's browser would strand the
+    # shopper (webview_toolkit/escape.py): off, offer (ask first) or auto (leave at once).
+    "WEBVIEW_INAPP_ESCAPE": "offer",
+    # Registry browser ids offered the system browser on every platform, beyond iOS's stranded ones.
+    "WEBVIEW_INAPP_ESCAPE_APPS": "",
 }
 
 SANDBOX_MID = "sandbox00m"
@@ -87,6 +93,12 @@ def resolve(config: dict, instance_path: str) -> None:
     if scheme and "://" not in scheme:
         # The guide's resultScheme examples are "kistestapp://"; a bare name would not open the app.
         problems.append(f"WEBVIEW_APP_SCHEME must look like 'myapp://', got {scheme!r}")
+    if config.get("WEBVIEW_INAPP_ESCAPE") not in INAPP_ESCAPE_MODES:
+        problems.append(f"WEBVIEW_INAPP_ESCAPE must be one of {', '.join(INAPP_ESCAPE_MODES)}, "
+                        f"got {config.get('WEBVIEW_INAPP_ESCAPE')!r}")
+    apps = config.get("WEBVIEW_INAPP_ESCAPE_APPS") or ""
+    if isinstance(apps, str):
+        config["WEBVIEW_INAPP_ESCAPE_APPS"] = frozenset(a.strip() for a in apps.split(",") if a.strip())
     if problems:
         raise ConfigError("; ".join(problems))
     if not config["WEBVIEW_DATABASE_URL"]:

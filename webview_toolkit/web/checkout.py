@@ -13,6 +13,7 @@ from ..kispg.errors import FieldError
 from ..kispg.signing import edi_date_now, sign
 from ..store import CheckoutOrder
 from ..useragent import ClientContext, classify
+from .escape_offer import checkout_offer
 from .returns import RETURN_PATH
 from .extensions import store
 
@@ -87,6 +88,8 @@ def page(ord_no: str):
                                message=f"주문 정보가 결제 규격에 맞지 않습니다: {exc.field}"), 422
     # The page is a macro of its template (see there): calling it skips the template context that
     # render_template builds, a third of this view's render time (bench/).
+    # In an app's browser that would strand the payment: offer the system browser first (escape_offer.py).
+    offer = checkout_offer(client, order, config, script_root)
     checkout_page = current_app.jinja_env.get_template("checkout/page.html").module.checkout_page
     return checkout_page(script_root, order, hidden_inputs(fields), auth_action(config, script_root), client,
-                         auto_submit=not client.bot)
+                         auto_submit=not client.bot and offer is None, escape=offer)
