@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from .db_cmd import db
 from .detect_cmd import detect
+from .device_report_cmd import device_report
 from .gen_cmd import gen
 from .registry_cmd import registry
 from .sandbox_cmd import sandbox
@@ -28,3 +29,4 @@ main.add_command(serve)
 main.add_command(reconcile)
 main.add_command(detect)
 main.add_command(db)
+main.add_command(device_report)
