@@ -3,8 +3,11 @@ import csv
 import io
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from .conftest import UA
+from .test_hostile import CONTENT_TYPES, HOSTILE_UA, SETTINGS, clear_4xx, json_body, no_raw_markup
 
 
 def start(client, ua=UA["kakaotalk_ios"], **body):
@@ -73,3 +76,29 @@ def test_device_test_has_one_tap_buttons_and_shows_the_escape(client):
     assert '<dd data-field="escape" class="mono">kakaotalk_open_external</dd>' in html
     assert '<li data-report-app="isp">' in html and 'data-outcome="store"' in html
     assert 'data-report-url="/device-test/reports"' in html
+
+
+
+def test_hostile_writes_are_clear_refusals_that_change_nothing(client):
+    report = start(client)
+    paths = {"create": "/device-test/reports", "known": f"/device-test/reports/{report['id']}/results",
+             "forged-id": "/device-test/reports/" + "0" * 24 + "/results", "nul-id": "/device-test/reports/%00/results"}
+
+    @SETTINGS
+    @given(body=json_body(("tester", "token", "app", "outcome")), content_type=CONTENT_TYPES, ua=HOSTILE_UA,
+           target=st.sampled_from(sorted(paths)))
+    @example(body=b'{"tester": "a\\u0000b"}', content_type="application/json", ua="x", target="create")
+    @example(body=b'{"token": "\\ud800", "app": "isp", "outcome": "opened"}', content_type="application/json",
+             ua="x", target="known")
+    @example(body=b'{"token": "t", "app": "isp", "outcome": "opened"}', content_type="application/json",
+             ua="x", target="nul-id")
+    def hostile(body, content_type, ua, target):
+        before = client.get("/device-test/reports.json").get_json()
+        response = client.post(paths[target], data=body, headers={"Content-Type": content_type, "User-Agent": ua})
+        if response.status_code == 201:
+            return  # a valid new report (any tester name within bounds is fine)
+        clear_4xx(response, json_error=True)
+        assert client.get("/device-test/reports.json").get_json() == before
+        no_raw_markup(client.get("/device-test/reports"))
+
+    hostile()

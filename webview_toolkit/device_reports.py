@@ -11,6 +11,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ OUTCOMES = ("opened", "store", "nothing")
 UA_MAX = 512
 TESTER_MAX = 40
 MAX_REPORTS = 10_000  # a bound on what anonymous writers can pile up
+REPORT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 
 device_reports = Table(
     "device_reports", metadata,
@@ -82,7 +84,7 @@ class Report:
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _now() -> datetime:
@@ -94,6 +96,10 @@ def create_report(engine: Engine, user_agent: str, client: ClientContext, tester
     tester = (tester or "").strip() or None
     if tester is not None and len(tester) > TESTER_MAX:
         raise ReportError(f"테스터 이름은 {TESTER_MAX}자 이하로 적어 주세요", field="tester")
+    if tester is not None and not tester.isprintable():
+        raise ReportError("테스터 이름에 쓸 수 없는 문자가 있습니다", field="tester")
+    # PostgreSQL refuses NUL in text; no browser sends one, so dropping it loses nothing real.
+    user_agent = user_agent.replace("\x00", "")
     report_id, token = secrets.token_hex(12), secrets.token_urlsafe(24)
     with engine.begin() as conn:
         if conn.execute(select(func.count()).select_from(device_reports)).scalar_one() >= MAX_REPORTS:
@@ -110,6 +116,8 @@ def record_result(engine: Engine, report_id: str, token: str, app_id: str, outco
         raise ReportError(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
     if app_id not in known_apps:
         raise ReportError("app must be a registry app id", field="app")
+    if not REPORT_ID_RE.match(report_id):
+        raise ReportError("no such report", field="report", status=404)
     with engine.begin() as conn:
         stored = conn.execute(select(device_reports.c.token_hash).where(device_reports.c.id == report_id)).scalar()
         if stored is None:

@@ -58,7 +58,7 @@ def record(report_id: str):
         if not isinstance(value, str) or not value or len(value) > 64:
             raise reports.ReportError(f"{name} must be a short string", field=name)
     known = {app.id for app in load_registry().apps}
-    reports.record_result(store().engine, report_id[:24], values["token"], values["app"], values["outcome"], known)
+    reports.record_result(store().engine, report_id, values["token"], values["app"], values["outcome"], known)
     return jsonify(app=values["app"], outcome=values["outcome"])
 
 
