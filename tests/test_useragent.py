@@ -57,7 +57,7 @@ def test_every_corpus_row_exactly_right(row):
     assert _actual(classify(row["ua"])) == _expected(row), row["source"]
 
 
-NEW_APPS = {"naver_blog", "naver_cafe", "everytime", "discord", "pinterest", "slack", "teams", "bing", "brave"}
+NEW_APPS = {"naver_blog", "naver_cafe", "everytime", "toss", "discord", "pinterest", "slack", "teams", "bing", "brave"}
 
 
 def test_every_new_recognition_has_sourced_rows():
