@@ -181,6 +181,23 @@ def live_server_factory(tmp_path, database_url):
         app.extensions["webview_toolkit"].store.dispose()
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session; each test opens its own contexts."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from .e2e_helpers import LAUNCH_ARGS, WAIT_MS, chromium_or_skip, update_docs
+
+    executable = chromium_or_skip()
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+    if os.environ.get("WEBVIEW_E2E_UPDATE_DOCS") == "1":
+        update_docs()
+
+
 @pytest.fixture
 def live_server(live_server_factory):
     """The service on a real loopback socket (threaded), talking to its sandbox over HTTP."""

@@ -10,22 +10,19 @@ Screenshots go to tests/artifacts/; WEBVIEW_E2E_UPDATE_DOCS=1 copies the README'
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from webview_toolkit.registry import load_registry
 
 from .conftest import ORDER, UA
-from .e2e_helpers import LAUNCH_ARGS, PROFILES, Watch, chromium_or_skip, save_shot, update_docs
+from .e2e_helpers import PROFILES, WAIT_MS, Watch, save_shot
 
-# Fail fast: a page that does not move within this is broken, not slow.
-WAIT_MS = 5_000
 NAVER_ANDROID = ("Mozilla/5.0 (Linux; Android 13; SM-A426N Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
                  "(KHTML, like Gecko) Version/4.0 Chrome/114.0.0.0 Whale/1.0.0.0 Crosswalk/28.114.0.25 "
                  "Mobile Safari/537.36 NAVER(inapp; search; 2000; 12.9.2)")
@@ -61,19 +58,6 @@ CASES = [
          {"model": "WEB", "channel": "0001", "mbsReserved": None}),
 ]
 BY_ID = {case.id: case for case in CASES}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session; each case gets its own context."""
-    executable = chromium_or_skip()
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-    if os.environ.get("WEBVIEW_E2E_UPDATE_DOCS") == "1":
-        update_docs()
 
 
 @pytest.fixture

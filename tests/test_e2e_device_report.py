@@ -4,11 +4,10 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from .conftest import UA
-from .e2e_helpers import PROFILES, Watch, save_shot
-from .test_e2e_browser import WAIT_MS, browser  # noqa: F401  (the session's Chromium)
+from .e2e_helpers import PROFILES, WAIT_MS, Watch, save_shot
 
 
-def test_a_tester_fills_and_reads_a_report(browser, live_server):  # noqa: F811
+def test_a_tester_fills_and_reads_a_report(browser, live_server):
     base, _ = live_server
     context = browser.new_context(user_agent=UA["kakaotalk_ios"], locale="ko-KR", **PROFILES["ios"])
     context.set_default_timeout(WAIT_MS)

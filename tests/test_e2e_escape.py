@@ -15,9 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import ORDER
-from .e2e_helpers import ARTIFACTS, DOCS, PROFILES, Watch, save_shot
+from .e2e_helpers import DOCS, PROFILES, WAIT_MS, Watch, save_shot
 from .escape_uas import ESCAPE_UA
-from .test_e2e_browser import WAIT_MS, browser  # noqa: F401  (the session's Chromium)
 
 PLATFORM = {"instagram_ios": "ios", "line_ios": "ios", "everytime_ios": "ios", "kakaotalk_ios": "ios",
             "naver_ios": "ios", "facebook_ios": "ios", "safari_ios": "ios", "own_app": "android",
@@ -25,7 +24,7 @@ PLATFORM = {"instagram_ios": "ios", "line_ios": "ios", "everytime_ios": "ios", "
 
 
 @pytest.fixture
-def shop(browser, live_server_factory):  # noqa: F811
+def shop(browser, live_server_factory):
     """`shop(**config)` → (base, open): the service with these settings, and `open(name)` → (page, watch, ordNo, url)."""
     opened = []
 

@@ -30,7 +30,11 @@ def init_app(app: Flask) -> None:
 
 def checkout_offer(client: ClientContext, order: CheckoutOrder, config: Config, script_root: str) -> Offer | None:
     """The offer for this checkout view, or None (most views: decided from the client alone)."""
-    if client.escape is None or config["WEBVIEW_INAPP_ESCAPE"] == "off":
+    # Cheap refusals first: this runs on every checkout view (bench/). An iOS app_scheme means a
+    # confirmed return; off iOS only the configured apps are asked. offer_for decides the rest.
+    if client.escape is None or client.app_scheme is not None or config["WEBVIEW_INAPP_ESCAPE"] == "off":
+        return None
+    if client.platform != "ios" and client.app not in config["WEBVIEW_INAPP_ESCAPE_APPS"]:
         return None
     base = (config.get("WEBVIEW_PUBLIC_URL") or request.host_url).rstrip("/")
     return offer_for(client, load_registry(), mode=config["WEBVIEW_INAPP_ESCAPE"],
