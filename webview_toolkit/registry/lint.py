@@ -14,6 +14,7 @@ PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
 # RFC 3986 scheme: a letter, then letters, digits, "+", "-" or ".".
 SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
 APP_STORE_ID_RE = re.compile(r"^[0-9]{6,12}$")
+HANGUL_RE = re.compile("[\uac00-\ud7a3]")
 
 # Misspellings copied between public SDKs; the registry must carry the real name.
 KNOWN_TYPOS = {
@@ -102,6 +103,8 @@ def _lint_escape(browser, where: str, problems: Problems) -> None:
             problems.add(f"{at}: field 'sources'", "an escape rule needs a public source")
         if rule.mechanism == "menu" and not rule.instruction:
             problems.add(f"{at}: field 'instruction'", "a menu escape needs the Korean instruction a shopper follows")
+        if rule.instruction and not HANGUL_RE.search(rule.instruction):
+            problems.add(f"{at}: field 'instruction'", "must be in Korean: the shopper reads it")
         if rule.mechanism != "menu" and rule.instruction:
             problems.add(f"{at}: field 'instruction'", "only a menu escape shows an instruction")
 
