@@ -1,10 +1,13 @@
 """In Debian's Chromium: a tester on an iPhone records three apps with one tap each, then reads the matrix."""
 from __future__ import annotations
 
+import os
+import shutil
+
 from playwright.sync_api import expect
 
 from .conftest import UA
-from .e2e_helpers import PROFILES, WAIT_MS, Watch, save_shot
+from .e2e_helpers import DOCS, PROFILES, WAIT_MS, Watch, save_shot
 
 
 def test_a_tester_fills_and_reads_a_report(browser, live_server):
@@ -36,7 +39,9 @@ def test_a_tester_fills_and_reads_a_report(browser, live_server):
     expect(row.locator('td[data-app="isp"]')).to_have_text("반응 없음")
     expect(row.locator('td[data-app="kb_pay"]')).to_have_text("스토어 열림")
     expect(row.locator('td[data-app="toss"]')).to_have_text("반응 없음")
-    save_shot(page, "device_report/reports.png")
+    path = save_shot(page, "device_report/reports.png", full_page=False)
+    if os.environ.get("WEBVIEW_E2E_UPDATE_DOCS") == "1":
+        shutil.copyfile(path, DOCS / "device-report.png")
     exported = context.request.get(f"{base}/device-test/reports.json").json()["reports"]
     assert [r["results"] for r in exported] == [{"isp": "nothing", "kb_pay": "store", "toss": "nothing"}]
     context.close()
