@@ -62,7 +62,7 @@ def service_config(tmp_path, **overrides) -> dict:
 # Test modules whose service tests also run on PostgreSQL.
 POSTGRES_MODULES = frozenset({
     "test_web_api", "test_web_returns", "test_web_results", "test_payments", "test_secrets",
-    "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations",
+    "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations", "test_web_device_reports",
 })
 BACKENDS = ("sqlite", "postgresql")
 
@@ -179,7 +179,6 @@ def live_server_factory(tmp_path, database_url):
         thread.join()
         server.server_close()
         app.extensions["webview_toolkit"].store.dispose()
-
 
 @pytest.fixture
 def live_server(live_server_factory):

@@ -14,6 +14,9 @@ WAIT_MS = 5_000
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# Fail fast: a page that does not move within this is broken, not slow.
+WAIT_MS = 5_000
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # artifact → committed picture for the README; copied only when WEBVIEW_E2E_UPDATE_DOCS=1.

@@ -36,8 +36,10 @@ def test_json_from_stdin_one_object_per_line(runner):
     result = runner.invoke(main, ["detect", "--json"], input=f"{KAKAO_IOS}\n\n{SCRAP}\r\n")
     assert result.exit_code == 0
     assert [json.loads(line) for line in result.output.splitlines()] == [
-        {"platform": "ios", "mobile": True, "in_app": True, "app": "kakaotalk", "app_scheme": "kakaotalk://", "bot": False},
-        {"platform": "other", "mobile": False, "in_app": False, "app": None, "app_scheme": None, "bot": True},
+        {"platform": "ios", "mobile": True, "in_app": True, "app": "kakaotalk", "app_scheme": "kakaotalk://", "bot": False,
+         "escape": "kakaotalk_open_external"},
+        {"platform": "other", "mobile": False, "in_app": False, "app": None, "app_scheme": None, "bot": True,
+         "escape": None},
     ]
 
 
@@ -45,7 +47,7 @@ def test_json_from_arguments(runner):
     result = runner.invoke(main, ["detect", "--json", NAVER_ANDROID])
     assert result.exit_code == 0
     assert result.output == ('{"platform": "android", "mobile": true, "in_app": true, "app": "naver", '
-                             '"app_scheme": null, "bot": false}\n')
+                             '"app_scheme": null, "bot": false, "escape": "android_intent"}\n')
 
 
 def test_app_token_marks_the_merchant_app(runner):

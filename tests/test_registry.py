@@ -20,12 +20,15 @@ BASE = {
 }
 
 
-def write_registry(directory: Path, extra_apps=None, extra_text=None) -> Path:
-    """A valid one-app registry, plus extra apps (or raw text) in schemes/extra.yaml."""
+def write_registry(directory: Path, extra_apps=None, extra_text=None, extra_browsers=None) -> Path:
+    """A valid one-app registry, plus extra apps and browsers (or raw text) in schemes/extra.yaml."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "base.yaml").write_text(yaml.safe_dump(BASE, allow_unicode=True), encoding="utf-8")
-    if extra_apps is not None:
-        text = yaml.safe_dump({"apps": extra_apps}, allow_unicode=True)
+    if extra_apps is not None or extra_browsers is not None:
+        document = {"apps": extra_apps or []}
+        if extra_browsers is not None:
+            document["browsers"] = extra_browsers
+        text = yaml.safe_dump(document, allow_unicode=True)
         (directory / "extra.yaml").write_text(text, encoding="utf-8")
     if extra_text is not None:
         (directory / "extra.yaml").write_text(extra_text, encoding="utf-8")
@@ -41,7 +44,8 @@ def test_base_fixture_is_clean(tmp_path):
 
 @pytest.mark.parametrize("case", LINT_CASES, ids=[case["rule"] for case in LINT_CASES])
 def test_each_lint_rule_fails_its_fixture(tmp_path, case):
-    _, problems = check_registry(write_registry(tmp_path, extra_apps=case["apps"]))
+    _, problems = check_registry(write_registry(tmp_path, extra_apps=case.get("apps", []),
+                                                 extra_browsers=case.get("browsers")))
     matching = [line for line in problems if case["expect"] in line]
     assert len(matching) == 1, f"expected one problem containing {case['expect']!r}, got {problems}"
     assert matching[0].startswith("schemes/"), "a problem names its file first"

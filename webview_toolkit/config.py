@@ -14,8 +14,10 @@ ENV_KEYS = (
     "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
     "WEBVIEW_INQUIRY_INTERVAL",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
-    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "WEBVIEW_CHECKOUT_MODE",
+    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "WEBVIEW_CHECKOUT_MODE", "WEBVIEW_INAPP_ESCAPE",
+    "WEBVIEW_INAPP_ESCAPE_APPS",
 )
+INAPP_ESCAPE_MODES = ("off", "offer", "auto")
 
 DEFAULTS = {
     "KISPG_ENV": "sandbox",
@@ -36,6 +38,11 @@ DEFAULTS = {
     "WEBVIEW_APP_SCHEME": None,
     # auto: the PC pay window in an overlay iframe on desktop browsers, the whole page elsewhere (README).
     "WEBVIEW_CHECKOUT_MODE": "auto",
+    # Offer the system browser at checkout where paying in the app's browser would strand the
+    # shopper (webview_toolkit/escape.py): off, offer (ask first) or auto (leave at once).
+    "WEBVIEW_INAPP_ESCAPE": "offer",
+    # Registry browser ids offered the system browser on every platform, beyond iOS's stranded ones.
+    "WEBVIEW_INAPP_ESCAPE_APPS": "",
 }
 
 CHECKOUT_MODES = ("auto", "page", "iframe")
@@ -105,6 +112,12 @@ def resolve(config: dict, instance_path: str) -> None:
     if mode not in CHECKOUT_MODES:
         problems.append(f"WEBVIEW_CHECKOUT_MODE must be one of {', '.join(CHECKOUT_MODES)}, got {mode!r}")
     config["WEBVIEW_CHECKOUT_MODE"] = mode
+    if config.get("WEBVIEW_INAPP_ESCAPE") not in INAPP_ESCAPE_MODES:
+        problems.append(f"WEBVIEW_INAPP_ESCAPE must be one of {', '.join(INAPP_ESCAPE_MODES)}, "
+                        f"got {config.get('WEBVIEW_INAPP_ESCAPE')!r}")
+    apps = config.get("WEBVIEW_INAPP_ESCAPE_APPS") or ""
+    if isinstance(apps, str):
+        config["WEBVIEW_INAPP_ESCAPE_APPS"] = frozenset(a.strip() for a in apps.split(",") if a.strip())
     if problems:
         raise ConfigError("; ".join(problems))
     if not config["WEBVIEW_DATABASE_URL"]:

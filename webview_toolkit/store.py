@@ -284,7 +284,7 @@ class OrderStore:
 
     def _prepare_schema(self, tries: int = 5) -> None:
         """Create an empty database at the newest schema; refuse one at another revision (SchemaError)."""
-        from . import migrations
+        from . import device_reports, migrations  # noqa: F401  (device_reports adds its tables to `metadata`)
         # Workers booting together on a fresh database race to create the tables: the loser
         # gets "already exists" and would fail to boot. A retry finds the winner's schema.
         for attempt in range(tries):

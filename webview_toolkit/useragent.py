@@ -36,11 +36,14 @@ class ClientContext:
     app_scheme: str | None  # e.g. "kakaotalk://"; only on iOS, only from the registry
     bot: bool
     own_app: bool  # the merchant's own hybrid app, recognised by its UA token
+    # How this app's browser hands a page to the system browser on this platform (a registry
+    # escape mechanism, e.g. "kakaotalk_open_external"); None outside apps and in the merchant's own.
+    escape: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The fields the CLI prints as JSON."""
         return {"platform": self.platform, "mobile": self.mobile, "in_app": self.in_app, "app": self.app,
-                "app_scheme": self.app_scheme, "bot": self.bot}
+                "app_scheme": self.app_scheme, "bot": self.bot, "escape": self.escape}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,13 @@ class _Rule:
     pattern: re.Pattern[str] | None
     platforms: frozenset[str]
     return_scheme: str | None
+    escapes: tuple[tuple[str, str], ...]  # (platform, mechanism)
+
+    def escape_on(self, platform: str) -> str | None:
+        for where, mechanism in self.escapes:
+            if where == platform:
+                return mechanism
+        return None
 
     def matches(self, lower: str, platform: str) -> bool:
         if platform not in self.platforms:
@@ -94,7 +104,7 @@ def _rule(browser: Browser) -> _Rule:
     pattern = re.compile(browser.pattern, re.IGNORECASE) if browser.pattern else None
     scheme = f"{browser.ios_return_scheme}://" if browser.ios_return_scheme and browser.id != "safari" else None
     return _Rule(browser.id, browser.kind, browser.match, browser.exclude, pattern,
-                 frozenset(browser.platforms), scheme)
+                 frozenset(browser.platforms), scheme, tuple((r.platform, r.mechanism) for r in browser.escape))
 
 
 def compile_rules(registry: Registry) -> Rules:
@@ -139,7 +149,9 @@ def _classify(rules: Rules, ua: str, app_token: str | None) -> ClientContext:
     in_app = own_app or found.kind in ("in_app", "webview")
     # The merchant's own app returns by its own scheme (appSchemeFlg / resultScheme), not this one.
     scheme = found.return_scheme if platform == "ios" and not own_app else None
-    return ClientContext(platform, mobile, in_app, found.id, scheme, False, own_app)
+    # The merchant's own app is never asked to leave; standalone browsers have nothing to leave.
+    escape = found.escape_on(platform) if in_app and not own_app else None
+    return ClientContext(platform, mobile, in_app, found.id, scheme, False, own_app, escape)
 
 
 _classify_cached = functools.lru_cache(maxsize=CACHE_SIZE)(_classify)

@@ -10,6 +10,7 @@ from .. import __version__
 from .db_cmd import db
 from .conformance_cmd import conformance
 from .detect_cmd import detect
+from .device_report_cmd import device_report
 from .gen_cmd import gen
 from .registry_cmd import registry
 from .sandbox_cmd import sandbox
@@ -30,3 +31,4 @@ main.add_command(reconcile)
 main.add_command(detect)
 main.add_command(db)
 main.add_command(conformance)
+main.add_command(device_report)

@@ -1,6 +1,7 @@
 """Alembic's entry: run the migrations on the connection the caller hands over (see __init__)."""
 from alembic import context
 
+from webview_toolkit import device_reports  # noqa: F401  (its tables join the metadata)
 from webview_toolkit.store import metadata
 
 connection = context.config.attributes.get("connection")

@@ -10,6 +10,12 @@ Recognition data (read by `webview_toolkit.useragent`):
   An entry that lists only `ios` marks its tokens as iOS-only: an iPad in desktop
   mode sends `Macintosh … CriOS/`, and those tokens make it iOS.
 - `priority`: lower is tried first; bots are always tried before everything else.
+
+How a shopper leaves the app's browser for the system browser (read by `webview_toolkit.escape`):
+
+- `escape`: per platform (`ios`, `android`), a `mechanism` from ESCAPE_MECHANISMS, the
+  public `sources` that show it working, and for `menu` the Korean `instruction` that
+  names the app's own "open in browser" menu.
 """
 from __future__ import annotations
 
@@ -27,8 +33,27 @@ PLATFORMS = ("ios", "android", "desktop", "other")
 
 BROWSER_FIELDS = frozenset({
     "id", "name", "kind", "ios_return_scheme", "sources", "notes",
-    "match", "pattern", "exclude", "platforms", "priority",
+    "match", "pattern", "exclude", "platforms", "priority", "escape",
 })
+
+# How a page can hand itself to the system browser, and on which platforms each works.
+ESCAPE_MECHANISMS = {
+    "kakaotalk_open_external": ("ios", "android"),  # kakaotalk://web/openExternal?url=…
+    "line_open_external_browser": ("ios", "android"),  # the same URL with openExternalBrowser=1
+    "android_intent": ("android",),  # intent://…#Intent;scheme=https;S.browser_fallback_url=…;end
+    "menu": ("ios", "android"),  # no way out a page can take: the app's own menu, and a copy-link button
+}
+ESCAPE_FIELDS = frozenset({"mechanism", "sources", "instruction"})
+
+
+@dataclass(frozen=True, slots=True)
+class EscapeRule:
+    """How a page leaves one app's embedded browser for the system browser on one platform."""
+
+    platform: str
+    mechanism: str
+    sources: tuple[str, ...]
+    instruction: str | None = None
 
 # Entries the classifier picks by structure rather than by a token in the UA.
 STRUCTURAL_IDS = frozenset({"wkwebview_ios"})
@@ -51,11 +76,19 @@ class Browser:
     exclude: tuple[str, ...] = ()
     platforms: tuple[str, ...] = PLATFORMS
     priority: int = 500
+    escape: tuple[EscapeRule, ...] = ()
 
     @property
     def in_app(self) -> bool:
         """True for an app's embedded browser or a WebView, False for browsers and bots."""
         return self.kind in ("in_app", "webview")
+
+    def escape_on(self, platform: str) -> EscapeRule | None:
+        """The escape rule for this platform, or None."""
+        for rule in self.escape:
+            if rule.platform == platform:
+                return rule
+        return None
 
 
 def parse_browser(raw: Any, file: str, index: int, problems: Problems) -> Browser | None:
@@ -82,8 +115,23 @@ def parse_browser(raw: Any, file: str, index: int, problems: Problems) -> Browse
         exclude=tuple(token.lower() for token in entry.strings("exclude")),
         platforms=tuple(platforms),
         priority=entry.integer("priority", default=500),
+        escape=_parse_escape(entry),
     )
     return browser if entry.ok else None
+
+
+def _parse_escape(entry: EntryReader) -> tuple[EscapeRule, ...]:
+    rules = []
+    for platform, raw in sorted(entry.mapping("escape").items(), key=lambda item: str(item[0])):
+        rule = EntryReader(raw, f"{entry.where}: field 'escape': {platform}", entry.problems, ESCAPE_FIELDS)
+        rules.append(EscapeRule(
+            platform=str(platform),
+            mechanism=rule.string("mechanism") or "",
+            sources=rule.strings("sources"),
+            instruction=rule.string("instruction", required=False),
+        ))
+        entry.ok = entry.ok and rule.ok
+    return tuple(rules)
 
 
 def lint_recognition(registry: "Registry", problems: Problems) -> None:

@@ -5,7 +5,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._fields import Problems
-from .browsers import lint_recognition
+from .browsers import ESCAPE_MECHANISMS, lint_recognition
 
 if TYPE_CHECKING:
     from . import Registry
@@ -14,6 +14,7 @@ PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
 # RFC 3986 scheme: a letter, then letters, digits, "+", "-" or ".".
 SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
 APP_STORE_ID_RE = re.compile(r"^[0-9]{6,12}$")
+HANGUL_RE = re.compile("[\uac00-\ud7a3]")
 
 # Misspellings copied between public SDKs; the registry must carry the real name.
 KNOWN_TYPOS = {
@@ -81,6 +82,31 @@ def _lint_browsers(registry: "Registry", problems: Problems) -> None:
         if scheme is not None and ("://" in scheme or not SCHEME_RE.match(scheme)):
             problems.add(f"{where}: field 'ios_return_scheme'",
                          f"malformed scheme {scheme!r} (write it without '://')")
+        _lint_escape(browser, where, problems)
+
+
+def _lint_escape(browser, where: str, problems: Problems) -> None:
+    """Each escape rule: a known mechanism, on a platform where it works and the browser runs, with sources."""
+    for rule in browser.escape:
+        at = f"{where}: field 'escape': {rule.platform}"
+        if not browser.in_app:
+            problems.add(at, f"a {browser.kind} is not an app's browser: there is nothing to escape from")
+        if rule.platform not in ESCAPE_MECHANISMS["menu"]:
+            problems.add(at, "platform must be ios or android")
+        elif rule.platform not in browser.platforms:
+            problems.add(at, f"given for {rule.platform} but the browser does not run on {rule.platform}")
+        if rule.mechanism not in ESCAPE_MECHANISMS:
+            problems.add(f"{at}: field 'mechanism'", f"must be one of {', '.join(ESCAPE_MECHANISMS)}, got {rule.mechanism!r}")
+        elif rule.platform not in ESCAPE_MECHANISMS[rule.mechanism]:
+            problems.add(f"{at}: field 'mechanism'", f"{rule.mechanism} does not work on {rule.platform}")
+        if not rule.sources:
+            problems.add(f"{at}: field 'sources'", "an escape rule needs a public source")
+        if rule.mechanism == "menu" and not rule.instruction:
+            problems.add(f"{at}: field 'instruction'", "a menu escape needs the Korean instruction a shopper follows")
+        if rule.instruction and not HANGUL_RE.search(rule.instruction):
+            problems.add(f"{at}: field 'instruction'", "must be in Korean: the shopper reads it")
+        if rule.mechanism != "menu" and rule.instruction:
+            problems.add(f"{at}: field 'instruction'", "only a menu escape shows an instruction")
 
 
 def _claim(owners: dict[str, str], key: str, owner: str, at: str, what: str, problems: Problems) -> None:

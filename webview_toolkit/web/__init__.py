@@ -6,7 +6,7 @@ import os
 from flask import Flask
 
 from ..config import DEFAULTS, from_environment, resolve
-from . import api, checkout, device, extensions, health, results, returns
+from . import api, checkout, device, device_reports, escape_offer, extensions, health, results, returns
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,8 +18,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     resolve(app.config, app.instance_path)
     app.json.ensure_ascii = False
+    escape_offer.init_app(app)
     extensions.init_app(app)
-    for blueprint in (health.bp, api.bp, checkout.bp, returns.bp, results.bp, device.bp):
+    for blueprint in (health.bp, api.bp, checkout.bp, returns.bp, results.bp, device.bp, device_reports.bp):
         app.register_blueprint(blueprint)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint

@@ -14,6 +14,7 @@ from ..kispg.signing import edi_date_now, sign
 from ..store import CheckoutOrder
 from ..useragent import ClientContext, classify
 from ..lifecycle import PAYABLE
+from .escape_offer import checkout_offer
 from .returns import RETURN_PATH, TOKEN_PARAM
 from .extensions import store
 from .paywindow import message_origin, pay_window
@@ -90,9 +91,12 @@ def page(ord_no: str):
                                message=f"주문 정보가 결제 규격에 맞지 않습니다: {exc.field}"), 422
     # The page is a macro of its template (see there): calling it skips the template context that
     # render_template builds, a third of this view's render time (bench/).
+    # In an app's browser that would strand the payment: offer the system browser first (escape_offer.py).
+    offer = checkout_offer(client, order, config, script_root)
     checkout_page = current_app.jinja_env.get_template("checkout/page.html").module.checkout_page
     action = auth_action(config, script_root)
     # Desktop browsers get KISPG's PC window in an overlay iframe (paywindow.py says why).
     framed = pay_window(client, config["WEBVIEW_CHECKOUT_MODE"]).framed
-    return checkout_page(script_root, order, hidden_inputs(fields), action, client, auto_submit=not client.bot,
+    return checkout_page(script_root, order, hidden_inputs(fields), action, client,
+                         auto_submit=not client.bot and offer is None, escape=offer,
                          framed=framed, message_origin=message_origin(action) if framed else "")
