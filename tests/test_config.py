@@ -31,7 +31,7 @@ def test_real_kispg_needs_credentials_and_tokens(tmp_path, env):
 
 def test_complete_prod_settings(tmp_path):
     config = settings(KISPG_ENV="prod", KISPG_MID="kistest00m", KISPG_MERCHANT_KEY="k" * 20,
-                      WEBVIEW_PUBLIC_URL="https://shop.example", WEBVIEW_ADMIN_TOKEN="a", WEBVIEW_API_TOKEN="b")
+                      WEBVIEW_PUBLIC_URL="https://shop.example", WEBVIEW_ADMIN_TOKEN="admin-token", WEBVIEW_API_TOKEN="api-token")
     resolve(config, str(tmp_path))
     assert config["KISPG_TIMEOUT"] == 10.0
     assert config["KISPG_RECONCILE_AFTER"] == 25.0, "twice the read timeout and a margin"
@@ -42,7 +42,7 @@ def test_complete_prod_settings(tmp_path):
     ({"KISPG_TIMEOUT": "soon"}, "KISPG_TIMEOUT must be a positive number"),
     ({"KISPG_TIMEOUT": "-1"}, "KISPG_TIMEOUT must be a positive number"),
     ({"KISPG_RECONCILE_AFTER": "-5"}, "KISPG_RECONCILE_AFTER must be a number of seconds, at least 0"),
-    ({"KISPG_MID": "short", "KISPG_MERCHANT_KEY": "k"}, "KISPG_MID must be 10 bytes"),
+    ({"KISPG_ENV": "sandbox", "KISPG_MID": "short", "KISPG_MERCHANT_KEY": "k"}, "KISPG_MID must be 10 bytes"),
     ({"WEBVIEW_PUBLIC_URL": "shop.example"}, "WEBVIEW_PUBLIC_URL must be an absolute"),
     ({"WEBVIEW_APP_SCHEME": "myshop"}, "WEBVIEW_APP_SCHEME must look like 'myapp://'"),
 ])

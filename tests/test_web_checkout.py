@@ -123,10 +123,10 @@ def test_real_kispg_form_posts_to_its_auth_url(tmp_path):
     from webview_toolkit.web import create_app
 
     from .conftest import service_config
-    app = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="t"))
+    app = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="api-token"))
     client = app.test_client()
     ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동", "ordTel": "01000000000"},
-                         headers={"Authorization": "Bearer t"}).get_json()["ordNo"]
+                         headers={"Authorization": "Bearer api-token"}).get_json()["ordNo"]
     assert checkout_form(client, ord_no, UA["safari_ios"]).action == "https://testapi.kispg.co.kr/v2/auth"
     assert client.get("/sandbox/kispg/_calls").status_code == 404, "no sandbox outside KISPG_ENV=sandbox"
 

@@ -21,10 +21,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
+from .logs import log_order_event
+
 STATUSES = (
     "created", "authenticated", "approving", "paid", "failed",
     "unknown",  # the approval was sent but its outcome is not known: resolve by inquiry
     "cancelling", "partially_cancelled", "cancelled",
+    "expired",  # a created order past WEBVIEW_ORDER_TTL: never paid, never payable
 )
 
 metadata = MetaData()
@@ -56,6 +59,8 @@ orders = Table(
     Column("pending_cancel_amt", BigInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The KISPG_ENV the order was created under (sandbox, test, prod); NULL for orders from before it was kept.
+    Column("environment", String(10)),
 )
 
 events = Table(
@@ -82,6 +87,7 @@ class CheckoutOrder:
     pay_method: str | None
     mbs_usr_id: str | None
     user_ip: str | None
+    created_at: datetime  # the checkout refuses a created order past WEBVIEW_ORDER_TTL
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +106,8 @@ class Order(CheckoutOrder):
     cancelled_amt: int
     status_before_cancel: str | None
     pending_cancel_amt: int | None
-    created_at: datetime
     updated_at: datetime
+    environment: str | None
 
     @property
     def remaining_amt(self) -> int:
@@ -118,6 +124,7 @@ class Order(CheckoutOrder):
             "appNo": self.app_no, "appDtm": self.app_dtm, "cardCode": self.card_code, "fnNm": self.fn_nm,
             "easyPayCd": self.easy_pay_cd,
             "createdAt": self.created_at.isoformat(), "updatedAt": self.updated_at.isoformat(),
+            "environment": self.environment,
         }
 
 
@@ -186,7 +193,7 @@ class OrderStore:
         row = {"status": "created", "cancelled_amt": 0, "created_at": now, "updated_at": now, **values}
         with self.engine.begin() as conn:
             conn.execute(insert(orders).values(**row))
-            conn.execute(insert(events).values(ord_no=row["ord_no"], at=now, kind="created", detail="{}"))
+            self._write_event(conn, row["ord_no"], "created", None, now)
         return self.get(row["ord_no"])
 
     def get(self, ord_no: str) -> Order | None:
@@ -217,19 +224,21 @@ class OrderStore:
             result = conn.execute(update(orders).where(*conditions).values(status=to_status, updated_at=now, **values))
             if result.rowcount != 1:
                 return False
-            conn.execute(insert(events).values(
-                ord_no=ord_no, at=now, kind=event_kind,
-                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-            ))
+            self._write_event(conn, ord_no, event_kind, detail, now)
         return True
 
     def log(self, ord_no: str, kind: str, detail: dict | None = None) -> None:
         """Append an event without changing the order."""
         with self.engine.begin() as conn:
-            conn.execute(insert(events).values(
-                ord_no=ord_no, at=_now(), kind=kind,
-                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-            ))
+            self._write_event(conn, ord_no, kind, detail, _now())
+
+    def _write_event(self, conn, ord_no: str, kind: str, detail: dict | None, at: datetime) -> None:
+        """The one place an event row is written (in the caller's transaction), and logged."""
+        conn.execute(insert(events).values(
+            ord_no=ord_no, at=at, kind=kind, detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)))
+        # The order's tid, read in the same transaction: most events' details do not carry it.
+        tid = (detail or {}).get("tid") or conn.execute(select(orders.c.tid).where(orders.c.ord_no == ord_no)).scalar()
+        log_order_event(ord_no, kind, detail, tid=tid)
 
     def events(self, ord_no: str) -> list[dict]:
         """The order's event log, oldest first."""

@@ -21,6 +21,7 @@ HEADLINES = {
     "cancelling": ("취소 처리 중", "결제 취소를 처리하고 있습니다."),
     "partially_cancelled": ("부분 취소됨", "결제 금액 중 일부가 취소되었습니다."),
     "cancelled": ("결제 취소됨", "결제가 취소되었습니다."),
+    "expired": ("주문 만료", "결제 가능 시간이 지나 주문이 만료되었습니다. 청구된 금액은 없습니다."),
 }
 PENDING = ("authenticated", "approving", "unknown", "cancelling")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 
 from .. import codes
 from ..signing import edi_date_now, sign
 from .common import Refusal, check_fields, check_signed, decode_form, merchant, state
+from ... import csp
 from ...registry import launch_url
 from .launch import app_for_card, card_choices, easypay_choices, find_app, platform_of
 from .state import AuthRecord, PendingWindow
@@ -112,6 +115,9 @@ def _finish(window: PendingWindow, action: str) -> str:
                   "tid": tid, "ordNo": record.ord_no, "amt": str(record.amt), "mbsReserved": record.mbs_reserved,
                   "ediDate": edi_date, "encData": sign(mid, edi_date, record.amt, key)}
     sandbox.record_call("auth_result", result.get("tid"), fields["ordNo"], result["resultCd"], 200)
+    # The page auto-posts to the merchant's returnUrl, wherever that is (checked to be http(s) at /v2/auth).
+    target = urlsplit(fields["returnUrl"])
+    csp.relax("form-action", f"{target.scheme}://{target.netloc}")
     return render_template("kispg_sandbox/result_post.html", return_url=fields["returnUrl"],
                            charset=window.charset, result=result)
 

@@ -1,0 +1,81 @@
+"""Page security headers: a Content-Security-Policy with a per-response script nonce, and the rest.
+
+Every HTML response gets `Cache-Control: no-store` (pages carry a signed form or personal data),
+`Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff` and a policy that runs only
+scripts carrying this response's nonce (`{{ csp_nonce() }}` in templates), posts forms only to
+this service and the configured KISPG origins, and lets no one frame the page. A view widens
+its own page's policy with `relax(directive, *sources)` (the checkout frames the KISPG pay
+window; the sandbox's pay window may be framed by this service). Every response gets nosniff
+and the referrer policy; JSON gets no-store too (orders carry personal data).
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Iterable
+
+from flask import Flask, Response, current_app, g
+
+EXTENSION = "webview_toolkit_csp"
+
+
+def nonce() -> str:
+    """This response's script nonce (made on first use)."""
+    value = g.get("_csp_nonce")
+    if value is None:
+        value = g._csp_nonce = secrets.token_urlsafe(18)
+    return value
+
+
+def relax(directive: str, *sources: str) -> None:
+    """Add sources to one directive of this response's policy (replacing 'none')."""
+    extra = g.get("_csp_relax")
+    if extra is None:
+        extra = g._csp_relax = {}
+    extra.setdefault(directive, []).extend(sources)
+
+
+def install(app: Flask, *, form_origins: Iterable[str] = (), frame_origins: Iterable[str] = ()) -> None:
+    """Send the headers on every response of this app; `csp_nonce()` becomes a template global.
+
+    `form_origins`: where pages may post besides this service (KISPG); `frame_origins`: what the
+    pages that call `relax_for_kispg_frames()` may frame (KISPG's pay window).
+    """
+    app.extensions[EXTENSION] = {"form": tuple(form_origins), "frame": tuple(frame_origins)}
+    app.jinja_env.globals["csp_nonce"] = nonce
+    app.after_request(_secure)
+
+
+def allow_kispg_frames() -> None:
+    """Let this page frame the KISPG pay window (the desktop checkout's overlay)."""
+    relax("frame-src", *current_app.extensions[EXTENSION]["frame"])
+
+
+def policy(script_nonce: str, form_origins: Iterable[str], extra: dict[str, list[str]] | None = None) -> str:
+    """The Content-Security-Policy header value."""
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": [f"'nonce-{script_nonce}'"],
+        "style-src": ["'self'", f"'nonce-{script_nonce}'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'", *form_origins],
+        "frame-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+    for directive, sources in (extra or {}).items():
+        current = [s for s in directives.get(directive, []) if s != "'none'"]
+        directives[directive] = list(dict.fromkeys(current + list(sources))) or ["'none'"]
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def _secure(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype in ("text/html", "application/json"):
+        response.headers["Cache-Control"] = "no-store"
+    if response.mimetype == "text/html":
+        settings = current_app.extensions[EXTENSION]
+        response.headers["Content-Security-Policy"] = policy(nonce(), settings["form"], g.get("_csp_relax"))
+    return response
