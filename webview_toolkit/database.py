@@ -31,7 +31,7 @@ def describe(url: str, exc: BaseException) -> str:
     shown = shown_url(url)
     if isinstance(exc, ModuleNotFoundError):
         module = (exc.name or "").split(".")[0]
-        package = DRIVER_PACKAGES.get(module, module)
+        package = DRIVER_PACKAGES.get(module.lower(), module)
         return (f"WEBVIEW_DATABASE_URL {shown} needs the database driver {module!r}, which is not installed: "
                 f"pip install '{package}'")
     if isinstance(exc, NoSuchModuleError):
