@@ -13,24 +13,26 @@ from __future__ import annotations
 import secrets
 from typing import Iterable
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, request
 
 EXTENSION = "webview_toolkit_csp"
+# Per request, in its environ rather than `g`: a request the app makes to itself in process (the
+# sandbox) shares the outer request's app context, and would share its nonce and its policy.
+NONCE_KEY = "webview_toolkit.csp_nonce"
+RELAX_KEY = "webview_toolkit.csp_relax"
 
 
 def nonce() -> str:
     """This response's script nonce (made on first use)."""
-    value = g.get("_csp_nonce")
+    value = request.environ.get(NONCE_KEY)
     if value is None:
-        value = g._csp_nonce = secrets.token_urlsafe(18)
+        value = request.environ[NONCE_KEY] = secrets.token_urlsafe(18)
     return value
 
 
 def relax(directive: str, *sources: str) -> None:
     """Add sources to one directive of this response's policy (replacing 'none')."""
-    extra = g.get("_csp_relax")
-    if extra is None:
-        extra = g._csp_relax = {}
+    extra = request.environ.setdefault(RELAX_KEY, {})
     extra.setdefault(directive, []).extend(sources)
 
 
@@ -77,5 +79,5 @@ def _secure(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":
         settings = current_app.extensions[EXTENSION]
-        response.headers["Content-Security-Policy"] = policy(nonce(), settings["form"], g.get("_csp_relax"))
+        response.headers["Content-Security-Policy"] = policy(nonce(), settings["form"], request.environ.get(RELAX_KEY))
     return response

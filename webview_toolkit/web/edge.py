@@ -12,7 +12,7 @@ import socket
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import logs
@@ -93,8 +93,13 @@ class TrustedProxyFix:
         return self.app(environ, start_response)
 
 
+# Kept in the request's environ, not in `g`: a request this app makes to itself (the sandbox, in
+# process) shares the outer request's app context, and so its `g`.
+TOKEN_KEY = "webview_toolkit.request_id_token"
+
+
 def _begin() -> None:
-    g._request_id_token = logs.begin_request(logs.new_request_id(request.headers.get("X-Request-Id")))
+    request.environ[TOKEN_KEY] = logs.begin_request(logs.new_request_id(request.headers.get("X-Request-Id")))
 
 
 def _stamp(response):
@@ -103,7 +108,7 @@ def _stamp(response):
 
 
 def _end(_exc) -> None:
-    token = g.pop("_request_id_token", None)
+    token = request.environ.pop(TOKEN_KEY, None)
     if token is not None:
         try:
             logs.end_request(token)
