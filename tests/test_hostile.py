@@ -329,3 +329,36 @@ def calls(client):
 
 def payment_calls(client):
     return [c for c in calls(client) if c["endpoint"] == "payment"]
+
+
+# -- issue 17: the new limits, on every endpoint that reads a body ---------------------------------
+
+BODY_ENDPOINTS = ["/api/orders", "/api/orders/{paid}/cancel", "/kispg/return", "/sandbox/kispg/v2/auth",
+                  "/sandbox/kispg/v2/payment", "/sandbox/kispg/v2/cancel", "/sandbox/kispg/v2/order",
+                  "/sandbox/kispg/_faults", "/device-test/checkout"]
+
+
+def test_oversized_and_deeply_nested_bodies(client):
+    guard = Guard(client)
+    count = guard.store.count()
+
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(path=st.sampled_from(BODY_ENDPOINTS), size=st.integers(65_537, 300_000),
+           depth=st.integers(33, 30_000), opener=st.sampled_from(["[", '{"a":', '[{"b":']),
+           content_type=CONTENT_TYPES)
+    def run(path, size, depth, opener, content_type):
+        path = path.format(paid=guard.paid)
+        big = client.post(path, data=b"x" * size, content_type=content_type or None, headers=ADMIN)
+        assert big.status_code == 413, (path, big.status_code)
+        deep = (opener * depth)[:60_000].encode()
+        response = client.post(path, data=deep, content_type="application/json", headers=ADMIN)
+        if path != "/device-test/checkout":  # reads no body: it only creates a test order
+            assert response.status_code in (400, 415), (path, response.status_code)
+        else:
+            assert response.status_code == 303
+            nonlocal count
+            count += 1
+        guard.unchanged()
+        assert guard.store.count() == count
+
+    run()
