@@ -116,3 +116,21 @@ def test_serve_reconcile_and_db_use_one_database(bare_env, monkeypatch):
     monkeypatch.setenv("WEBVIEW_INSTANCE_PATH", str(bare_env / "elsewhere"))
     moved = CliRunner().invoke(main, ["db", "status"])
     assert moved.output.startswith(f"sqlite:///{bare_env / 'elsewhere'}/webview-toolkit.sqlite3: at ")
+
+
+def test_an_instance_folder_that_cannot_be_made_is_one_line(bare_env, monkeypatch):
+    blocker = bare_env / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("WEBVIEW_INSTANCE_PATH", str(blocker / "instance"))
+    one_line_error(CliRunner().invoke(main, ["serve"]), "set WEBVIEW_INSTANCE_PATH to a folder this user may write")
+
+
+def test_reconcile_logs_its_run_under_one_id(bare_env, monkeypatch):
+    from webview_toolkit import logs
+    monkeypatch.setenv("WEBVIEW_LOG_FORMAT", "json")
+    seen = []
+    monkeypatch.setattr("webview_toolkit.payments.Payments.reconcile_all", lambda self: seen.append(logs.request_id()) or [])
+    assert CliRunner().invoke(main, ["reconcile"]).exit_code == 0
+    assert len(seen) == 1 and seen[0] != "-" and logs.request_id() == "-"
+    import logging
+    logs.handler().setFormatter(logging.Formatter(logs.TEXT_FORMAT))

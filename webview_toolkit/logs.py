@@ -27,6 +27,11 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 DETAIL_KEYS = ("resultCd", "resultMsg", "payMethod", "reason", "error", "message", "amount",
                "cancelledAmt", "remainingAmt", "trxStatus", "appNo", "amt", "status", "ttl", "delivery", "url")
 MAX_DETAIL_TEXT = 200
+# Events an operator should look at: refusals, mismatches, lost answers.
+WARNING_KINDS = frozenset({
+    "return_rejected", "approval_mismatch", "approval_unknown", "net_cancel_failed", "net_cancelled",
+    "cancel_unknown", "reconcile_failed", "cancel_declined", "return_refused",
+})
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -74,12 +79,6 @@ def log_order_event(ord_no: str, kind: str, detail: Mapping[str, Any] | None = N
         extra={"ordNo": ord_no, "event": kind, "tid": tid, "detail": shown})
 
 
-# Events an operator should look at: refusals, mismatches, lost answers.
-WARNING_KINDS = frozenset({
-    "return_rejected", "approval_mismatch", "approval_unknown", "net_cancel_failed", "net_cancelled",
-    "cancel_unknown", "reconcile_failed", "cancel_declined", "return_refused",
-})
-
 
 class RequestIdFilter(logging.Filter):
     """Stamp every record with the current request id (`%(request_id)s`)."""
@@ -109,7 +108,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(log_format: str) -> logging.Handler:
-    """Give the package's logger one stderr handler in this format (replacing an earlier one); INFO and up."""
+    """Give the package's logger one stderr handler in this format, INFO and up.
+
+    The logger is the process's: the last app created sets the format (one app per process in practice).
+    """
     logger = logging.getLogger("webview_toolkit")
     handler = next((h for h in logger.handlers if h.get_name() == HANDLER_NAME), None)
     if handler is None:

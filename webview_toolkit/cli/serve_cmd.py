@@ -71,10 +71,17 @@ def legacy_database(instance_path: str) -> Path | None:
 @click.command()
 def reconcile() -> None:
     """Resolve every order stuck in approving, unknown or cancelling by asking KISPG."""
+    from .. import logs
+
     app = make_app()
-    with app.app_context():
-        payments = app.extensions["webview_toolkit"].payments
-        orders = payments.reconcile_all()
+    # One id for the run, so its log lines (from cron, say) read as one job.
+    token = logs.begin_request(logs.new_request_id())
+    try:
+        with app.app_context():
+            payments = app.extensions["webview_toolkit"].payments
+            orders = payments.reconcile_all()
+    finally:
+        logs.end_request(token)
     for order in orders:
         click.echo(f"{order.ord_no}  {order.status}")
     still = sum(order.status in ("approving", "unknown", "cancelling") for order in orders)

@@ -26,7 +26,8 @@ def kispg_return():
     try:
         outcome = payments().handle_return(request.form.to_dict(flat=True), request.args.get("ordNo"))
     except PaymentError as exc:
-        current_app.logger.warning("returnUrl refused for order %s: %s", exc.ord_no, exc)
+        # %r: the posted tid is the sender's text; quoted, it cannot start a forged log line.
+        current_app.logger.warning("returnUrl refused for order %s tid=%r: %s", exc.ord_no, request.form.get("tid"), exc)
         return render_template("errors/message.html", title="결제 결과를 확인할 수 없습니다",
                                message="결제 결과가 주문과 일치하지 않아 승인하지 않았습니다. "
                                        "결제가 진행되지 않았으니 다시 시도해 주세요.", link=None,
