@@ -141,8 +141,11 @@ def test_without_a_public_url_only_this_machines_names_count(lan_client):
     for host in ("localhost", "127.0.0.1:5000", "192.168.0.23:5000"):
         response = lan_client.post("/api/orders", json=ORDER, headers={"Host": host})
         assert response.status_code == 201 and response.get_json()["checkoutUrl"].startswith(f"http://{host}/")
+    store = lan_client.application.extensions["webview_toolkit"].store
+    count = store.count()
     refused = lan_client.post("/api/orders", json=ORDER, headers={"Host": "evil.example"})
     assert refused.status_code == 400 and "WEBVIEW_PUBLIC_URL" in refused.get_json()["error"]
+    assert store.count() == count, "the refused request left no order behind"
     ord_no = create_order(lan_client)
     page = lan_client.get(f"/checkout/{ord_no}", headers={"Host": "evil.example"})
     assert page.status_code == 400 and "잘못된 요청입니다" in page.get_data(as_text=True)

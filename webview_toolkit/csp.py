@@ -10,6 +10,7 @@ and the referrer policy; JSON gets no-store too (orders carry personal data).
 """
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Iterable
 
@@ -19,6 +20,7 @@ EXTENSION = "webview_toolkit_csp"
 # Per request, in its environ rather than `g`: a request the app makes to itself in process (the
 # sandbox) shares the outer request's app context, and would share its nonce and its policy.
 NONCE_KEY = "webview_toolkit.csp_nonce"
+NONCE_SLOT = "{nonce}"
 RELAX_KEY = "webview_toolkit.csp_relax"
 
 
@@ -42,7 +44,9 @@ def install(app: Flask, *, form_origins: Iterable[str] = (), frame_origins: Iter
     `form_origins`: where pages may post besides this service (KISPG); `frame_origins`: what the
     pages that call `relax_for_kispg_frames()` may frame (KISPG's pay window).
     """
-    app.extensions[EXTENSION] = {"form": tuple(form_origins), "frame": tuple(frame_origins)}
+    form = tuple(form_origins)
+    # The usual policy (no view relaxed it) is built once; each response only puts its nonce in.
+    app.extensions[EXTENSION] = {"form": form, "frame": tuple(frame_origins), "usual": policy(NONCE_SLOT, form)}
     app.jinja_env.globals["csp_nonce"] = nonce
     app.after_request(_secure)
 
@@ -72,12 +76,25 @@ def policy(script_nonce: str, form_origins: Iterable[str], extra: dict[str, list
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+@functools.lru_cache(maxsize=64)
+def _template(form_origins: tuple[str, ...], relaxed: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    # A handful of distinct policies exist (the checkout's, the sandbox's, a result post's per
+    # merchant origin): build each once.
+    return policy(NONCE_SLOT, form_origins, {directive: list(sources) for directive, sources in relaxed})
+
+
 def _secure(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.mimetype in ("text/html", "application/json"):
-        response.headers["Cache-Control"] = "no-store"
-    if response.mimetype == "text/html":
+    # `add`, not `set`: no view sets these, and this runs on every checkout view (bench/).
+    headers = response.headers
+    headers.add("X-Content-Type-Options", "nosniff")
+    headers.add("Referrer-Policy", "no-referrer")
+    mimetype = response.mimetype
+    if mimetype == "text/html" or mimetype == "application/json":
+        headers.add("Cache-Control", "no-store")
+    if mimetype == "text/html":
         settings = current_app.extensions[EXTENSION]
-        response.headers["Content-Security-Policy"] = policy(nonce(), settings["form"], request.environ.get(RELAX_KEY))
+        relaxed = request.environ.get(RELAX_KEY)
+        template = (_template(settings["form"], tuple((k, tuple(v)) for k, v in relaxed.items())) if relaxed
+                    else settings["usual"])
+        headers.add("Content-Security-Policy", template.replace(NONCE_SLOT, nonce()))
     return response

@@ -90,10 +90,11 @@ def create_order():
     values["goods_amt"] = int(values["goods_amt"])
     if values.get("pay_method"):
         values["pay_method"] = values["pay_method"].upper()
+    base = external_base()  # before the insert: a refused Host must leave no order behind
     order = store().create(ord_no=new_ord_no(), user_ip=request.remote_addr,
                            environment=current_app.config["KISPG_ENV"], **values)
     return jsonify(ordNo=order.ord_no, status=order.status, environment=order.environment,
-                   checkoutUrl=external_base() + url_for("checkout.page", ord_no=order.ord_no)), 201
+                   checkoutUrl=base + url_for("checkout.page", ord_no=order.ord_no)), 201
 
 
 @bp.get("/orders/<ord_no>")
