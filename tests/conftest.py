@@ -74,6 +74,19 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """Whatever a test forgets to configure, the suite never writes to the real per-user data folder."""
+    folder = tmp_path_factory.mktemp("instance")
+    old = os.environ.get("WEBVIEW_INSTANCE_PATH")
+    os.environ["WEBVIEW_INSTANCE_PATH"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("WEBVIEW_INSTANCE_PATH", None)
+    else:
+        os.environ["WEBVIEW_INSTANCE_PATH"] = old
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL cluster on loopback for the whole session."""

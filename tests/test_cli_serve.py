@@ -11,7 +11,7 @@ def env(tmp_path, monkeypatch):
     for name in ("KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "WEBVIEW_PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WEBVIEW_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.setattr(flask.Flask, "instance_path", str(tmp_path / "instance"), raising=False)
+    monkeypatch.setenv("WEBVIEW_INSTANCE_PATH", str(tmp_path / "instance"))
     return tmp_path
 
 
