@@ -46,6 +46,8 @@ def service_config(tmp_path, **overrides) -> dict:
     """Test settings: a fresh SQLite file, a fixed merchant, the sandbox reached in-process."""
     config = {
         "TESTING": True,
+        # Chosen explicitly: a merchant and tokens without KISPG_ENV refuse to start (issue 17).
+        "KISPG_ENV": "sandbox", "WEBVIEW_INSTANCE_PATH": str(tmp_path / "instance"),
         "WEBVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite3'}",
         "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
         "WEBVIEW_PUBLIC_URL": PUBLIC,
@@ -63,6 +65,7 @@ def service_config(tmp_path, **overrides) -> dict:
 POSTGRES_MODULES = frozenset({
     "test_web_api", "test_web_returns", "test_web_results", "test_payments", "test_secrets",
     "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations", "test_web_device_reports",
+    "test_logs", "test_expiry", "test_web_edge",
 })
 BACKENDS = ("sqlite", "postgresql")
 
@@ -70,6 +73,19 @@ BACKENDS = ("sqlite", "postgresql")
 def pytest_generate_tests(metafunc):
     if "database_url" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """Whatever a test forgets to configure, the suite never writes to the real per-user data folder."""
+    folder = tmp_path_factory.mktemp("instance")
+    old = os.environ.get("WEBVIEW_INSTANCE_PATH")
+    os.environ["WEBVIEW_INSTANCE_PATH"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("WEBVIEW_INSTANCE_PATH", None)
+    else:
+        os.environ["WEBVIEW_INSTANCE_PATH"] = old
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def test_real_kispg_needs_credentials_and_tokens(tmp_path, env):
 
 def test_complete_prod_settings(tmp_path):
     config = settings(KISPG_ENV="prod", KISPG_MID="kistest00m", KISPG_MERCHANT_KEY="k" * 20,
-                      WEBVIEW_PUBLIC_URL="https://shop.example", WEBVIEW_ADMIN_TOKEN="a", WEBVIEW_API_TOKEN="b")
+                      WEBVIEW_PUBLIC_URL="https://shop.example", WEBVIEW_ADMIN_TOKEN="admin-token", WEBVIEW_API_TOKEN="api-token")
     resolve(config, str(tmp_path))
     assert config["KISPG_TIMEOUT"] == 10.0
     assert config["KISPG_RECONCILE_AFTER"] == 25.0, "twice the read timeout and a margin"
@@ -42,7 +42,7 @@ def test_complete_prod_settings(tmp_path):
     ({"KISPG_TIMEOUT": "soon"}, "KISPG_TIMEOUT must be a positive number"),
     ({"KISPG_TIMEOUT": "-1"}, "KISPG_TIMEOUT must be a positive number"),
     ({"KISPG_RECONCILE_AFTER": "-5"}, "KISPG_RECONCILE_AFTER must be a number of seconds, at least 0"),
-    ({"KISPG_MID": "short", "KISPG_MERCHANT_KEY": "k"}, "KISPG_MID must be 10 bytes"),
+    ({"KISPG_ENV": "sandbox", "KISPG_MID": "short", "KISPG_MERCHANT_KEY": "k"}, "KISPG_MID must be 10 bytes"),
     ({"WEBVIEW_PUBLIC_URL": "shop.example"}, "WEBVIEW_PUBLIC_URL must be an absolute"),
     ({"WEBVIEW_APP_SCHEME": "myshop"}, "WEBVIEW_APP_SCHEME must look like 'myapp://'"),
 ])
@@ -74,3 +74,81 @@ def test_checkout_mode_is_read_from_the_environment_and_checked(tmp_path):
     config = settings(**from_environment({"WEBVIEW_CHECKOUT_MODE": "popup"}))
     with pytest.raises(ConfigError, match="WEBVIEW_CHECKOUT_MODE must be one of auto, page, iframe, got 'popup'"):
         resolve(config, str(tmp_path))
+
+
+# -- issue 17: no silent sandbox, bounded numbers, token minimum, one instance folder ---------------
+
+@pytest.mark.parametrize("values, named", [
+    ({"KISPG_MID": "kistest00m", "KISPG_MERCHANT_KEY": "k" * 40}, "KISPG_MID, KISPG_MERCHANT_KEY are"),
+    ({"WEBVIEW_API_TOKEN": "api-token-1234"}, "WEBVIEW_API_TOKEN is"),
+    ({"WEBVIEW_PUBLIC_URL": "https://shop.example"}, "WEBVIEW_PUBLIC_URL is"),
+])
+def test_production_settings_without_kispg_env_refuse_to_start(tmp_path, values, named):
+    with pytest.raises(ConfigError) as info:
+        resolve(settings(**values), str(tmp_path))
+    message = str(info.value)
+    assert message == (f"KISPG_ENV is not set but {named}: set KISPG_ENV=prod (or test) for KISPG, "
+                       "or KISPG_ENV=sandbox to run the sandbox")
+    assert "\n" not in message and "k" * 40 not in message
+
+
+@pytest.mark.parametrize("values", [{}, {"WEBVIEW_PUBLIC_URL": "http://192.168.0.5:5000"},
+                                    {"WEBVIEW_PUBLIC_URL": "https://localhost:5000"}])
+def test_nothing_production_like_runs_the_sandbox(tmp_path, values):
+    config = settings(**values)
+    resolve(config, str(tmp_path))
+    assert config["KISPG_ENV"] == "sandbox"
+
+
+def test_the_sandbox_chosen_explicitly_may_have_a_merchant(tmp_path):
+    config = settings(KISPG_ENV="sandbox", KISPG_MID="kistest00m", KISPG_MERCHANT_KEY="k" * 40)
+    resolve(config, str(tmp_path))
+    assert config["KISPG_MID"] == "kistest00m"
+
+
+@pytest.mark.parametrize("key, value", [
+    ("KISPG_TIMEOUT", "nan"), ("KISPG_TIMEOUT", "inf"), ("KISPG_TIMEOUT", "1e309"), ("KISPG_TIMEOUT", "-inf"),
+    ("KISPG_TIMEOUT", "100000"), ("KISPG_RECONCILE_AFTER", "1e300"), ("KISPG_RECONCILE_AFTER", "nan"),
+    ("KISPG_RECONCILE_AFTER", "inf"), ("WEBVIEW_ORDER_TTL", "0"), ("WEBVIEW_ORDER_TTL", "soon"),
+    ("WEBVIEW_ORDER_TTL", "1e309"), ("WEBVIEW_MAX_CONTENT_LENGTH", "10"), ("WEBVIEW_MAX_CONTENT_LENGTH", "big"),
+    ("WEBVIEW_LOG_FORMAT", "xml"), ("WEBVIEW_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
+])
+def test_unusable_numbers_and_choices_are_named(tmp_path, key, value):
+    with pytest.raises(ConfigError, match=f"^{key} must be") as info:
+        resolve(settings(KISPG_ENV="sandbox", **{key: value}), str(tmp_path))
+    assert "\n" not in str(info.value)
+
+
+def test_new_settings_have_documented_defaults(tmp_path):
+    config = settings()
+    resolve(config, str(tmp_path))
+    assert config["WEBVIEW_ORDER_TTL"] == 1800 and config["WEBVIEW_MAX_CONTENT_LENGTH"] == 65536
+    assert config["WEBVIEW_LOG_FORMAT"] == "text" and not config["WEBVIEW_TRUSTED_PROXIES"]
+    proxies = settings(WEBVIEW_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
+    resolve(proxies, str(tmp_path))
+    assert [str(n) for n in proxies["WEBVIEW_TRUSTED_PROXIES"]] == ["127.0.0.1/32", "10.0.0.0/8"]
+
+
+@pytest.mark.parametrize("key", ["WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN"])
+def test_short_tokens_are_refused(tmp_path, key):
+    with pytest.raises(ConfigError, match=f"{key} must be at least 8 characters, got 1"):
+        resolve(settings(KISPG_ENV="sandbox", **{key: "x"}), str(tmp_path))
+    config = settings(KISPG_ENV="sandbox", **{key: "x" * 8})
+    resolve(config, str(tmp_path))
+
+
+def test_the_instance_folder_is_one_place_whatever_the_install(tmp_path, monkeypatch):
+    from webview_toolkit.config import instance_path
+    assert instance_path({"WEBVIEW_INSTANCE_PATH": str(tmp_path / "x")}) == str(tmp_path / "x")
+    assert instance_path({"XDG_DATA_HOME": str(tmp_path)}) == str(tmp_path / "webview-toolkit")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert instance_path({}) == str(tmp_path / "home" / ".local" / "share" / "webview-toolkit")
+    monkeypatch.chdir(tmp_path)
+    assert instance_path({"WEBVIEW_INSTANCE_PATH": "rel"}) == str(tmp_path / "rel"), "made absolute once"
+
+
+def test_a_missing_instance_folder_is_created(tmp_path):
+    folder = tmp_path / "not" / "yet"
+    config = settings(KISPG_ENV="sandbox", KISPG_MID="kistest00m", KISPG_MERCHANT_KEY="k" * 40)
+    resolve(config, str(folder))
+    assert folder.is_dir() and config["WEBVIEW_DATABASE_URL"] == f"sqlite:///{folder}/webview-toolkit.sqlite3"

@@ -14,7 +14,7 @@ import threading
 from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error as PlaywrightError, expect
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
@@ -175,9 +175,27 @@ def test_closing_the_overlay_by_keyboard_charges_nothing_and_the_shopper_can_reo
     shopper.expect_result("paid", "결제 완료")
 
 
-def test_a_message_from_another_origin_is_ignored(open_context, live_server, other_origin):
+def test_another_origin_cannot_even_be_framed_by_the_checkout(open_context, live_server, other_origin):
+    """The page's Content-Security-Policy (frame-src) is the first line: no other site in the pay frame."""
     base, _ = live_server
     shopper = Desktop(open_context, base, allow=(other_origin,))
+    shopper.open()
+    with pytest.raises(PlaywrightError, match="ERR_BLOCKED_BY_CSP"):
+        shopper.frame.goto(f"http://{other_origin}/forge#{quote(json.dumps(shopper.signed_result()))}")
+    shopper.expect_nothing_changed()
+
+
+def test_a_message_from_another_origin_is_ignored(open_context, live_server, other_origin):
+    """The listener's own origin check, the second line: tested with the page's policy taken off."""
+    base, _ = live_server
+    shopper = Desktop(open_context, base, allow=(other_origin,))
+
+    def without_policy(route):
+        response = route.fetch()
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-security-policy"}
+        route.fulfill(response=response, headers=headers)
+
+    shopper.page.route(shopper.url, without_policy)
     shopper.open()
     message = shopper.signed_result()
     # The forger takes the pay frame's place, so only its origin differs from the real window's.

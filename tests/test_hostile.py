@@ -275,7 +275,11 @@ def test_sandbox_auth(client):
         clear_4xx(response, json_error=False)
         page = response.get_data(as_text=True)
         no_raw_markup(page)
-        assert "오류" in page or "실패" in page or "결제" in page
+        if response.status_code == 413:
+            # Over WEBVIEW_MAX_CONTENT_LENGTH: refused before it is read (a Korean page, or JSON for a JSON body).
+            assert "요청이 너무 큽니다" in page or "bytes" in page
+        else:
+            assert "오류" in page or "실패" in page or "결제" in page
         guard.unchanged()
 
     run()
@@ -291,6 +295,9 @@ def test_sandbox_json_endpoints(client):
         response = client.post(f"/sandbox/kispg/v2/{endpoint}", data=body, content_type=content_type or None)
         if response.status_code == 415:
             assert "application/json" in response.get_data(as_text=True)
+        elif response.status_code == 413:
+            page = response.get_data(as_text=True)
+            assert "요청이 너무 큽니다" in page or "bytes" in page
         else:
             # KISPG answers refusals as HTTP 200 with a result code and a message.
             assert response.status_code == 200, response.status_code
@@ -322,3 +329,36 @@ def calls(client):
 
 def payment_calls(client):
     return [c for c in calls(client) if c["endpoint"] == "payment"]
+
+
+# -- issue 17: the new limits, on every endpoint that reads a body ---------------------------------
+
+BODY_ENDPOINTS = ["/api/orders", "/api/orders/{paid}/cancel", "/kispg/return", "/sandbox/kispg/v2/auth",
+                  "/sandbox/kispg/v2/payment", "/sandbox/kispg/v2/cancel", "/sandbox/kispg/v2/order",
+                  "/sandbox/kispg/_faults", "/device-test/checkout"]
+
+
+def test_oversized_and_deeply_nested_bodies(client):
+    guard = Guard(client)
+    count = guard.store.count()
+
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(path=st.sampled_from(BODY_ENDPOINTS), size=st.integers(65_537, 300_000),
+           depth=st.integers(33, 30_000), opener=st.sampled_from(["[", '{"a":', '[{"b":']),
+           content_type=CONTENT_TYPES)
+    def run(path, size, depth, opener, content_type):
+        path = path.format(paid=guard.paid)
+        big = client.post(path, data=b"x" * size, content_type=content_type or None, headers=ADMIN)
+        assert big.status_code == 413, (path, big.status_code)
+        deep = (opener * depth)[:60_000].encode()
+        response = client.post(path, data=deep, content_type="application/json", headers=ADMIN)
+        if path != "/device-test/checkout":  # reads no body: it only creates a test order
+            assert response.status_code in (400, 415), (path, response.status_code)
+        else:
+            assert response.status_code == 303
+            nonlocal count
+            count += 1
+        guard.unchanged()
+        assert guard.store.count() == count
+
+    run()

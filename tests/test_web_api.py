@@ -13,7 +13,8 @@ def test_create_order(client):
     assert response.status_code == 201
     body = response.get_json()
     assert body["status"] == "created"
-    assert body["checkoutUrl"] == f"http://localhost/checkout/{body['ordNo']}"
+    # From WEBVIEW_PUBLIC_URL, never from the request's Host (the test client's is localhost).
+    assert body["checkoutUrl"] == f"http://shop.test/checkout/{body['ordNo']}"
     assert len(body["ordNo"].encode()) <= 40
     order = client.get(f"/api/orders/{body['ordNo']}").get_json()
     assert order["status"] == "created" and order["goodsAmt"] == 39000 and order["goodsNm"] == "무선 이어폰"

@@ -1,4 +1,5 @@
 """Tests for the checkout page: the signed auth form, whole page (`_self`) or into the PC overlay iframe."""
+import re
 import hashlib
 
 import pytest
@@ -126,10 +127,10 @@ def test_real_kispg_form_posts_to_its_auth_url(tmp_path):
     from webview_toolkit.web import create_app
 
     from .conftest import service_config
-    app = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="t"))
+    app = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="api-token"))
     client = app.test_client()
     ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동", "ordTel": "01000000000"},
-                         headers={"Authorization": "Bearer t"}).get_json()["ordNo"]
+                         headers={"Authorization": "Bearer api-token"}).get_json()["ordNo"]
     assert checkout_form(client, ord_no, UA["safari_ios"]).action == "https://testapi.kispg.co.kr/v2/auth"
     assert client.get("/sandbox/kispg/_calls").status_code == 404, "no sandbox outside KISPG_ENV=sandbox"
 
@@ -172,7 +173,7 @@ def test_desktop_gets_the_pc_window_in_an_accessible_overlay(client):
     assert 'id="pay-close"' in html and "결제창을 닫아도 청구되지 않습니다" in html
     assert 'role="status" aria-live="polite"' in html and "<noscript>" in html
     assert 'data-message-origin=""' in html, "the sandbox's messages come from this page's own origin"
-    assert '<script src="/static/checkout-frame.js" defer></script>' in html and "form.submit()" not in html
+    assert re.search(r'<script src="/static/checkout-frame.js" defer nonce="[^"]+"></script>', html) and "form.submit()" not in html
     assert 'data-auto-open="true"' in html
 
 
@@ -209,9 +210,9 @@ def test_real_kispg_messages_must_come_from_its_origin(tmp_path):
     from webview_toolkit.web import create_app
 
     from .conftest import service_config
-    client = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="t")).test_client()
+    client = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="api-token-t")).test_client()
     ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동",
-                                              "ordTel": "01000000000"}, headers={"Authorization": "Bearer t"})
+                                              "ordTel": "01000000000"}, headers={"Authorization": "Bearer api-token-t"})
     html = client.get(f"/checkout/{ord_no.get_json()['ordNo']}",
                       headers={"User-Agent": UA["desktop_chrome"]}).get_data(as_text=True)
     assert 'data-message-origin="https://testapi.kispg.co.kr"' in html

@@ -32,7 +32,7 @@ def test_qr_png_decodes_to_the_page_url(client):
 
 
 def test_qr_svg(client):
-    response = client.get("/qr.svg", query_string={"url": "http://localhost/checkout/x"})
+    response = client.get("/qr.svg", query_string={"url": "http://shop.test/checkout/x"})
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert response.get_data(as_text=True).lstrip().startswith("<?xml")
 

@@ -1,11 +1,14 @@
 """Service settings: embedded defaults, then environment variables, then the test config."""
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import os
 import secrets
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("sandbox", "test", "prod")
 
@@ -15,12 +18,14 @@ ENV_KEYS = (
     "WEBVIEW_INQUIRY_INTERVAL",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
     "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "WEBVIEW_CHECKOUT_MODE", "WEBVIEW_INAPP_ESCAPE",
-    "WEBVIEW_INAPP_ESCAPE_APPS",
+    "WEBVIEW_INAPP_ESCAPE_APPS", "WEBVIEW_INSTANCE_PATH", "WEBVIEW_ORDER_TTL",
+    "WEBVIEW_TRUSTED_PROXIES", "WEBVIEW_LOG_FORMAT", "WEBVIEW_MAX_CONTENT_LENGTH",
 )
 INAPP_ESCAPE_MODES = ("off", "offer", "auto")
 
 DEFAULTS = {
-    "KISPG_ENV": "sandbox",
+    # None: not chosen. `resolve` makes it "sandbox" unless the rest looks like a real deployment.
+    "KISPG_ENV": None,
     "KISPG_MID": None,
     "KISPG_MERCHANT_KEY": None,
     "KISPG_BASE_URL": None,
@@ -43,11 +48,28 @@ DEFAULTS = {
     "WEBVIEW_INAPP_ESCAPE": "offer",
     # Registry browser ids offered the system browser on every platform, beyond iOS's stranded ones.
     "WEBVIEW_INAPP_ESCAPE_APPS": "",
+    "WEBVIEW_INSTANCE_PATH": None,
+    # Seconds a created order may wait for its payment before it expires.
+    "WEBVIEW_ORDER_TTL": 1800,
+    # Proxy addresses (or networks) whose X-Forwarded-* headers count; none by default.
+    "WEBVIEW_TRUSTED_PROXIES": None,
+    "WEBVIEW_LOG_FORMAT": "text",
+    # Request bodies above this many bytes are refused with 413 before they are read.
+    "WEBVIEW_MAX_CONTENT_LENGTH": 64 * 1024,
 }
 
 CHECKOUT_MODES = ("auto", "page", "iframe")
 
 SANDBOX_MID = "sandbox00m"
+# Bearer tokens shorter than this are refused at start-up: a guessable token is no protection.
+MIN_TOKEN_LENGTH = 8
+MAX_TIMEOUT = 300.0  # seconds; past that a shopper has long given up on the page
+MAX_RECONCILE_AFTER = 86400.0  # one day: an approval is never in flight longer
+MAX_ORDER_TTL = 7 * 86400
+LOG_FORMATS = ("text", "json")
+# Settings that only a real deployment has: with any of them and no KISPG_ENV, start-up refuses
+# rather than silently running the sandbox (which hands out `paid` orders without money).
+PRODUCTION_HINTS = ("KISPG_MID", "KISPG_MERCHANT_KEY", "WEBVIEW_API_TOKEN", "WEBVIEW_ADMIN_TOKEN")
 
 
 class ConfigError(Exception):
@@ -59,37 +81,78 @@ def from_environment(environ: Mapping[str, str]) -> dict:
     return {key: environ[key] for key in ENV_KEYS if environ.get(key)}
 
 
+def instance_path(environ: Mapping[str, str], explicit: str | None = None) -> str:
+    """Where the SQLite database and the sandbox merchant live: one place whatever the install.
+
+    WEBVIEW_INSTANCE_PATH, else the per-user data directory ($XDG_DATA_HOME/webview-toolkit,
+    ~/.local/share/webview-toolkit): `serve`, `reconcile` and `db` run from cron, another
+    directory or another install of the package all find the same database.
+    """
+    chosen = explicit or environ.get("WEBVIEW_INSTANCE_PATH")
+    if chosen:
+        return str(Path(chosen).expanduser().resolve())
+    data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(data_home).expanduser().resolve() / "webview-toolkit")
+
+
+def production_hints(config: Mapping) -> list[str]:
+    """The settings that say this is a real deployment (a merchant, tokens, a public https URL)."""
+    hints = [key for key in PRODUCTION_HINTS if config.get(key)]
+    public = config.get("WEBVIEW_PUBLIC_URL") or ""
+    host = urlsplit(public).hostname or ""
+    if public.startswith("https://") and host not in ("localhost", "127.0.0.1", "::1"):
+        hints.append("WEBVIEW_PUBLIC_URL")
+    return hints
+
+
+def _number(config: dict, key: str, low: float, high: float, problems: list[str], what: str) -> None:
+    """Read a finite number of seconds in [low, high] in place, or add a problem naming the key."""
+    value = config.get(key)
+    try:
+        number = float(value)
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        problems.append(f"{key} must be {what} (at most {high:g}), got {value!r}")
+        return
+    config[key] = number
+
+
 def resolve(config: dict, instance_path: str) -> None:
     """Fill derived settings in place and refuse what cannot run; raise ConfigError."""
     problems = []
+    if not config.get("KISPG_ENV"):
+        hints = production_hints(config)
+        if hints:
+            raise ConfigError(f"KISPG_ENV is not set but {', '.join(hints)} {'is' if len(hints) == 1 else 'are'}: "
+                              "set KISPG_ENV=prod (or test) for KISPG, or KISPG_ENV=sandbox to run the sandbox")
+        config["KISPG_ENV"] = "sandbox"
     env = config["KISPG_ENV"]
     if env not in ENVIRONMENTS:
         problems.append(f"KISPG_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    try:
-        config["KISPG_TIMEOUT"] = float(config["KISPG_TIMEOUT"])
-        if config["KISPG_TIMEOUT"] <= 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        problems.append(f"KISPG_TIMEOUT must be a positive number of seconds, got {config['KISPG_TIMEOUT']!r}")
-    else:
-        if config.get("KISPG_RECONCILE_AFTER") is None:
-            # Past twice the read timeout (and a margin) a lost request is no longer being processed.
-            config["KISPG_RECONCILE_AFTER"] = config["KISPG_TIMEOUT"] * 2 + 5
+    _number(config, "KISPG_TIMEOUT", 1e-3, MAX_TIMEOUT, problems, "a positive number of seconds")
+    if config.get("KISPG_RECONCILE_AFTER") is None and isinstance(config["KISPG_TIMEOUT"], float):
+        # Past twice the read timeout (and a margin) a lost request is no longer being processed.
+        config["KISPG_RECONCILE_AFTER"] = config["KISPG_TIMEOUT"] * 2 + 5
     if config.get("KISPG_RECONCILE_AFTER") is not None:
-        try:
-            config["KISPG_RECONCILE_AFTER"] = float(config["KISPG_RECONCILE_AFTER"])
-            if config["KISPG_RECONCILE_AFTER"] < 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            problems.append("KISPG_RECONCILE_AFTER must be a number of seconds, at least 0, "
-                            f"got {config['KISPG_RECONCILE_AFTER']!r}")
+        _number(config, "KISPG_RECONCILE_AFTER", 0, MAX_RECONCILE_AFTER, problems, "a number of seconds, at least 0")
+    _number(config, "WEBVIEW_ORDER_TTL", 1, MAX_ORDER_TTL, problems, "a positive number of seconds")
+    _number(config, "WEBVIEW_INQUIRY_INTERVAL", 0, 3600, problems, "a number of seconds, at least 0")
     try:
-        config["WEBVIEW_INQUIRY_INTERVAL"] = float(config["WEBVIEW_INQUIRY_INTERVAL"])
-        if not 0 <= config["WEBVIEW_INQUIRY_INTERVAL"] <= 3600:
+        config["WEBVIEW_MAX_CONTENT_LENGTH"] = int(config["WEBVIEW_MAX_CONTENT_LENGTH"])
+        if config["WEBVIEW_MAX_CONTENT_LENGTH"] < 1024:
             raise ValueError
     except (TypeError, ValueError):
-        problems.append("WEBVIEW_INQUIRY_INTERVAL must be a number of seconds from 0 to 3600, "
-                        f"got {config['WEBVIEW_INQUIRY_INTERVAL']!r}")
+        problems.append(f"WEBVIEW_MAX_CONTENT_LENGTH must be a number of bytes, at least 1024, "
+                        f"got {config['WEBVIEW_MAX_CONTENT_LENGTH']!r}")
+    if config.get("WEBVIEW_LOG_FORMAT") not in LOG_FORMATS:
+        problems.append(f"WEBVIEW_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                        f"got {config.get('WEBVIEW_LOG_FORMAT')!r}")
+    for key in ("WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN"):
+        token = config.get(key)
+        if token and len(token) < MIN_TOKEN_LENGTH:
+            # The token itself is never echoed: only its length.
+            problems.append(f"{key} must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}")
     if env == "sandbox":
         if not config["KISPG_MID"] or not config["KISPG_MERCHANT_KEY"]:
             config["KISPG_MID"], config["KISPG_MERCHANT_KEY"] = sandbox_merchant(instance_path)
@@ -118,9 +181,17 @@ def resolve(config: dict, instance_path: str) -> None:
     apps = config.get("WEBVIEW_INAPP_ESCAPE_APPS") or ""
     if isinstance(apps, str):
         config["WEBVIEW_INAPP_ESCAPE_APPS"] = frozenset(a.strip() for a in apps.split(",") if a.strip())
+    proxies = config.get("WEBVIEW_TRUSTED_PROXIES")
+    if isinstance(proxies, str):
+        try:
+            config["WEBVIEW_TRUSTED_PROXIES"] = tuple(
+                ipaddress.ip_network(part.strip(), strict=False) for part in proxies.split(",") if part.strip())
+        except ValueError as exc:
+            problems.append(f"WEBVIEW_TRUSTED_PROXIES must be addresses or networks separated by commas: {exc}")
     if problems:
         raise ConfigError("; ".join(problems))
     if not config["WEBVIEW_DATABASE_URL"]:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
         config["WEBVIEW_DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "webview-toolkit.sqlite3")
 
 

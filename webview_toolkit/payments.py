@@ -103,9 +103,12 @@ class Payments:
         self._check_fields(order, form)
         if form.get("ordNo") and form["ordNo"] != attempt.kispg_ord_no:
             self._refuse(order, "ordNo in the result is not the returnUrl's attempt")
+        result_cd = form.get("resultCd", "")
+        if result_cd == codes.AUTH_OK:
+            # Signed: a tampered copy is refused even when it comes late, so the sender hears of it.
+            self._verify_auth(order, form)
         if attempt.n != order.attempt_no or order.status not in PAYABLE:
             return self._late_return(order, attempt, form)
-        result_cd = form.get("resultCd", "")
         if result_cd == codes.AUTH_OK:
             return self._authenticated(order, attempt, form)
         if self._is_approval_code(result_cd, form.get("payMethod")):
@@ -142,7 +145,8 @@ class Payments:
     def _late_return(self, order: Order, attempt: Attempt, form: Mapping[str, str]) -> ReturnOutcome:
         """A return for an attempt that is not open any more: changes nothing, and says so."""
         detail = {"attempt": attempt.n, "resultCd": form.get("resultCd", ""), "tid": form.get("tid", "")}
-        if attempt.n != order.attempt_no and self._is_approval_code(form.get("resultCd", ""), form.get("payMethod")):
+        closed = attempt.n != order.attempt_no or order.status == S.EXPIRED
+        if closed and self._is_approval_code(form.get("resultCd", ""), form.get("payMethod")):
             # KISPG says it approved an attempt we had closed: money may have moved. A human looks.
             self.store.log(order.ord_no, "late_approval_reported", detail)
         else:
@@ -150,7 +154,6 @@ class Payments:
         return ReturnOutcome(order, False)
 
     def _authenticated(self, order: Order, attempt: Attempt, form: Mapping[str, str]) -> ReturnOutcome:
-        self._verify_auth(order, form)
         tid = form["tid"]
         try:
             self.store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", attempt=attempt.n, bind_tid=tid,

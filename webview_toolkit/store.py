@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .lifecycle import OrderStatus, S, sources
+from .logs import log_order_event
 
 # Constraint names as Alembic's migrations spell them, so the two always compare equal.
 metadata = MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s"})
@@ -61,6 +62,8 @@ orders = Table(
     Column("attempt_no", Integer, nullable=False, default=1, server_default="1"),
     # No inquiry for this order before then, whoever asks (result-page views included).
     Column("next_check_at", DateTime(timezone=True)),
+    # The KISPG_ENV the order was created under (sandbox, test, prod); NULL for orders from before it was kept.
+    Column("environment", String(10)),
 )
 
 events = Table(
@@ -137,6 +140,7 @@ class CheckoutOrder:
     pay_method: str | None
     mbs_usr_id: str | None
     user_ip: str | None
+    created_at: datetime  # the checkout refuses a created order past WEBVIEW_ORDER_TTL
     attempt_no: int
     token: str
 
@@ -176,6 +180,7 @@ class Order:
     updated_at: datetime
     attempt_no: int
     next_check_at: datetime | None
+    environment: str | None
 
     @property
     def remaining_amt(self) -> int:
@@ -198,6 +203,7 @@ class Order:
             "easyPayCd": self.easy_pay_cd,
             "createdAt": _aware(self.created_at).isoformat(), "updatedAt": _aware(self.updated_at).isoformat(),
             "attempts": [attempt.as_dict() for attempt in attempts],
+            "environment": self.environment,
         }
 
 
@@ -396,7 +402,7 @@ class OrderStore:
                                  .values(**attempt_changes))
                 if new_attempt:
                     self._insert_attempt(conn, ord_no, order.attempt_no, now)
-                self._write_event(conn, ord_no, event, detail, now)
+                self._write_event(conn, ord_no, event, detail, now, tid=order.tid or "")
         except IntegrityError:
             if bind_tid is None:
                 raise
@@ -433,10 +439,15 @@ class OrderStore:
         return [Order(*row) for row in rows]
 
     @staticmethod
-    def _write_event(conn, ord_no: str, kind: str, detail: dict | None, at: datetime) -> None:
-        # The one place an event is written: the state change's own transaction (outbox and log hooks go here).
+    def _write_event(conn, ord_no: str, kind: str, detail: dict | None, at: datetime,
+                     tid: str | None = None) -> None:
+        """The one place an event row is written (in the state change's own transaction), and logged."""
         conn.execute(insert(events).values(ord_no=ord_no, at=at, kind=kind,
                                            detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)))
+        if tid is None:
+            # Most details do not carry the tid: read the order's in the same transaction.
+            tid = (detail or {}).get("tid") or conn.execute(select(orders.c.tid).where(orders.c.ord_no == ord_no)).scalar()
+        log_order_event(ord_no, kind, detail, tid=tid)
 
     @staticmethod
     def _insert_attempt(conn, ord_no: str, n: int, at: datetime) -> None:

@@ -17,12 +17,16 @@ import user_agents
 
 from .registry import Browser, Registry, load_registry
 
-__all__ = ["ClientContext", "DeviceDetails", "classify", "compile_rules", "describe"]
+__all__ = ["ClientContext", "DeviceDetails", "bounded", "classify", "compile_rules", "describe"]
 
 WKWEBVIEW_IOS = "wkwebview_ios"
 IOS_DEVICE_TOKENS = ("iphone", "ipad", "ipod")
 DESKTOP_TOKENS = ("windows nt", "macintosh", "x11", "cros ")
 CACHE_SIZE = 8192
+# Real user agents stay well under 512 characters (the corpus's longest is far shorter); anything
+# longer is cut before it is classified or cached: its head (platform, engine) and its tail (the
+# tokens apps append, e.g. KAKAOTALK or the merchant's own) are what the rules read.
+MAX_UA = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +136,16 @@ def _default_rules() -> Rules:
 def classify(ua: str, *, app_token: str | None = None, registry: Registry | None = None) -> ClientContext:
     """Classify one user agent; `app_token` is the merchant app's UA token (WEBVIEW_APP_UA_TOKEN)."""
     rules = _default_rules() if registry is None else compile_rules(registry)
-    return _classify_cached(rules, ua or "", app_token or None)
+    return _classify_cached(rules, bounded(ua), app_token or None)
+
+
+def bounded(ua: str | None) -> str:
+    """The user agent cut to MAX_UA characters: its first and last halves, so memory and time stay bounded."""
+    ua = ua or ""
+    if len(ua) <= MAX_UA:
+        return ua
+    half = MAX_UA // 2
+    return ua[:half] + " " + ua[-(MAX_UA - half - 1):]
 
 
 def _classify(rules: Rules, ua: str, app_token: str | None) -> ClientContext:
@@ -207,7 +220,7 @@ def _parse(ua: str) -> user_agents.parsers.UserAgent:
 
 def describe(ua: str) -> DeviceDetails:
     """Device and OS details for display (the device-test page, `detect` without --json)."""
-    parsed = _parse(ua or "")
+    parsed = _parse(bounded(ua))
     return DeviceDetails(
         os=parsed.os.family,
         os_version=parsed.os.version_string,

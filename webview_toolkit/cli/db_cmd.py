@@ -5,7 +5,10 @@ import os
 
 import click
 
-from ..config import DEFAULTS, ConfigError, from_environment, resolve
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from .. import database
+from ..config import DEFAULTS, ConfigError, from_environment, instance_path, resolve
 
 
 def database_url(instance_path: str) -> str:
@@ -19,8 +22,16 @@ def database_url(instance_path: str) -> str:
 
 
 def _instance_path() -> str:
-    from flask import Flask
-    return Flask("webview_toolkit.web", instance_relative_config=True).instance_path
+    # The same place `serve` and `reconcile` use (config.instance_path), whatever the install.
+    return instance_path(os.environ)
+
+
+def _engine(url: str):
+    from ..store import make_engine
+    try:
+        return make_engine(url)
+    except (ImportError, ArgumentError, ValueError) as exc:
+        raise click.ClickException(database.describe(url, exc))
 
 
 @click.group()
@@ -32,12 +43,14 @@ def db() -> None:
 def upgrade() -> None:
     """Apply every migration the database lacks (a database from before versioning included)."""
     from .. import migrations
-    from ..store import make_engine, safe_url
+    from ..store import safe_url
 
     url = database_url(_instance_path())
-    engine = make_engine(url)
+    engine = _engine(url)
     try:
         before, after = migrations.upgrade(engine)
+    except DBAPIError as exc:
+        raise click.ClickException(database.describe(url, exc))
     finally:
         engine.dispose()
     if before == after:
@@ -50,13 +63,15 @@ def upgrade() -> None:
 def status() -> None:
     """Print the database's schema revision and the newest one; exit 1 when it is behind."""
     from .. import migrations
-    from ..store import make_engine, safe_url
+    from ..store import safe_url
 
     url = database_url(_instance_path())
-    engine = make_engine(url)
+    engine = _engine(url)
     try:
         with engine.connect() as connection:
             revision = migrations.current(connection)
+    except DBAPIError as exc:
+        raise click.ClickException(database.describe(url, exc))
     finally:
         engine.dispose()
     newest = migrations.head()

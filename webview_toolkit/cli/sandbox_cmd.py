@@ -15,12 +15,16 @@ def sandbox(host: str, port: int) -> None:
     """Serve a KISPG simulator (/v2/auth, /v2/payment, /v2/cancel, /v2/order, /_calls, /_faults).
 
     The merchant comes from KISPG_MID and KISPG_MERCHANT_KEY; without both, a
-    sandbox merchant is generated and only its MID is printed.
+    sandbox merchant is generated and only its MID is printed. /_calls and /_faults
+    answer loopback clients, and others only with WEBVIEW_ADMIN_TOKEN as a bearer token.
     """
     config = {name: os.environ[name] for name in ("KISPG_MID", "KISPG_MERCHANT_KEY") if os.environ.get(name)}
     generated = len(config) < 2
     if generated:
         config = {}
+    if os.environ.get("WEBVIEW_ADMIN_TOKEN"):
+        # /_calls and /_faults answer other machines only with it (loopback always).
+        config["WEBVIEW_ADMIN_TOKEN"] = os.environ["WEBVIEW_ADMIN_TOKEN"]
     app = create_sandbox_app(config)
     origin = "generated sandbox merchant" if generated else "from KISPG_MID / KISPG_MERCHANT_KEY"
     click.echo(f"KISPG sandbox on http://{host}:{port}/  MID {app.config['KISPG_MID']} ({origin}; key not shown)")

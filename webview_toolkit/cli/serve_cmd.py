@@ -1,7 +1,7 @@
 """`webview-toolkit serve` and `reconcile`: run the merchant service, resolve stuck orders."""
 from __future__ import annotations
 
-import socket
+from pathlib import Path
 
 import click
 
@@ -9,19 +9,9 @@ from ..config import ConfigError
 from ..lifecycle import STUCK
 from ..migrations import SchemaError
 from ..store import safe_url
+from ..web.edge import lan_address
 
-
-def lan_address() -> str | None:
-    """This machine's LAN address, as the default route sees it (a UDP connect sends no packet)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere real
-        address = probe.getsockname()[0]
-    except OSError:
-        return None
-    finally:
-        probe.close()
-    return None if address.startswith("127.") else address
+__all__ = ["lan_address", "make_app", "reconcile", "serve"]
 
 
 def make_app(overrides: dict | None = None):
@@ -33,6 +23,10 @@ def make_app(overrides: dict | None = None):
         raise click.ClickException(f"configuration: {exc}")
     except SchemaError as exc:
         raise click.ClickException(str(exc))
+    except OSError as exc:
+        # The instance folder (or the SQLite file's) cannot be made or written.
+        raise click.ClickException(f"{exc.filename or 'the instance folder'}: {exc.strerror or exc}; "
+                                   "set WEBVIEW_INSTANCE_PATH to a folder this user may write")
 
 
 @click.command()
@@ -58,18 +52,37 @@ def serve(host: str, port: int) -> None:
     click.echo(f"  phone:        {base}/device-test")
     click.echo(f"  API:          POST {local}/api/orders")
     click.echo(f"  database:     {safe_url(app.config['WEBVIEW_DATABASE_URL'])}")
+    legacy = legacy_database(app.instance_path)
+    if legacy:
+        click.echo(f"  note:         an older database is at {legacy}; to keep using it, "
+                   f"set WEBVIEW_INSTANCE_PATH={legacy.parent}")
     click.echo("Scan with a phone on the same network to open /device-test:")
     click.echo(qr.terminal(f"{base}/device-test"))
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def legacy_database(instance_path: str) -> Path | None:
+    """A database where versions before 0.2 kept it (Flask's instance folder of the install), if any."""
+    from flask import Flask
+    old = Path(Flask("webview_toolkit.web", instance_relative_config=True).instance_path)
+    database = old / "webview-toolkit.sqlite3"
+    return database if old != Path(instance_path) and database.exists() else None
+
+
 @click.command()
 def reconcile() -> None:
     """Resolve every order stuck in approving, unknown or cancelling by asking KISPG."""
+    from .. import logs
+
     app = make_app()
-    with app.app_context():
-        payments = app.extensions["webview_toolkit"].payments
-        orders = payments.reconcile_all()
+    # One id for the run, so its log lines (from cron, say) read as one job.
+    token = logs.begin_request(logs.new_request_id())
+    try:
+        with app.app_context():
+            payments = app.extensions["webview_toolkit"].payments
+            orders = payments.reconcile_all()
+    finally:
+        logs.end_request(token)
     for order in orders:
         click.echo(f"{order.ord_no}  {order.status}")
     still = sum(order.status in STUCK for order in orders)

@@ -38,7 +38,9 @@ class WSGIAdapter(BaseAdapter):
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         builder = EnvironBuilder(path=parts.path or "/", base_url=f"{parts.scheme}://{parts.netloc}",
                                  query_string=parts.query, method=request.method,
-                                 headers=dict(request.headers), data=body or b"")
+                                 headers=dict(request.headers), data=body or b"",
+                                 # In-process is this machine: the sandbox's loopback-only routes answer it.
+                                 environ_base={"REMOTE_ADDR": "127.0.0.1"})
         try:
             app_iter, status, headers = run_wsgi_app(self.app, builder.get_environ())
             content = b"".join(app_iter)

@@ -1,15 +1,17 @@
 """JSON API: create orders, read them, cancel them (`/api/orders…`)."""
 from __future__ import annotations
 
-import hmac
 from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from .. import expiry
+from ..guards import token_matches
 from ..kispg import specs
 from ..kispg.errors import FieldError
 from ..payments import PaymentError
 from ..store import new_ord_no
+from .edge import external_base
 from .extensions import payments, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -30,9 +32,7 @@ def bearer(setting: str):
         def wrapped(*args, **kwargs):
             token = current_app.config.get(setting)
             if token or setting == "WEBVIEW_ADMIN_TOKEN":
-                given = request.headers.get("Authorization", "")
-                expected = f"Bearer {token}" if token else None
-                if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+                if not token_matches(request.headers.get("Authorization"), token):
                     return _error(401, f"a valid bearer token ({setting}) is required")
             return view(*args, **kwargs)
         return wrapped
@@ -90,9 +90,11 @@ def create_order():
     values["goods_amt"] = int(values["goods_amt"])
     if values.get("pay_method"):
         values["pay_method"] = values["pay_method"].upper()
-    order = store().create(ord_no=new_ord_no(), user_ip=request.remote_addr, **values)
-    return jsonify(ordNo=order.ord_no, status=order.status,
-                   checkoutUrl=url_for("checkout.page", ord_no=order.ord_no, _external=True)), 201
+    base = external_base()  # before the insert: a refused Host must leave no order behind
+    order = store().create(ord_no=new_ord_no(), user_ip=request.remote_addr,
+                           environment=current_app.config["KISPG_ENV"], **values)
+    return jsonify(ordNo=order.ord_no, status=order.status, environment=order.environment,
+                   checkoutUrl=base + url_for("checkout.page", ord_no=order.ord_no)), 201
 
 
 @bp.get("/orders/<ord_no>")
@@ -102,6 +104,8 @@ def get_order(ord_no: str):
     order = store().get(ord_no)
     if order is None:
         return _error(404, f"no order {ord_no!r}")
+    if expiry.expire_if_due(store(), order, current_app.config["WEBVIEW_ORDER_TTL"]):
+        order = store().get(ord_no)
     return jsonify(order.as_dict(store().attempts(ord_no)))
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Config, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from .. import csp, expiry
 from ..kispg import specs
 from ..kispg.client import base_url_for
 from ..kispg.errors import FieldError
@@ -14,6 +15,7 @@ from ..kispg.signing import edi_date_now, sign
 from ..store import CheckoutOrder
 from ..useragent import ClientContext, classify
 from ..lifecycle import PAYABLE
+from .edge import external_base
 from .escape_offer import checkout_offer
 from .returns import RETURN_PATH, TOKEN_PARAM
 from .extensions import store
@@ -27,9 +29,8 @@ SANDBOX_PREFIX = "/sandbox/kispg"
 def return_url(order: CheckoutOrder, config: Config, script_root: str) -> str:
     """The absolute returnUrl: the attempt's ordNo (a failed auth posts only resultCd/resultMsg) and its token."""
     # Built by hand rather than with url_for: this runs on every checkout view (see bench/).
-    base = config.get("WEBVIEW_PUBLIC_URL") or request.host_url
     query = urlencode({"ordNo": order.kispg_ord_no, TOKEN_PARAM: order.token})
-    return f"{base.rstrip('/')}{script_root}{RETURN_PATH}?{query}"
+    return f"{external_base()}{script_root}{RETURN_PATH}?{query}"
 
 
 def auth_action(config: Config, script_root: str) -> str:
@@ -78,8 +79,13 @@ def page(ord_no: str):
     order = store().checkout_order(ord_no)
     if order is None:
         abort(404)
+    if expiry.expire_if_due(store(), order, current_app.config["WEBVIEW_ORDER_TTL"]):
+        return render_template("errors/message.html", title="결제 가능 시간이 지났습니다",
+                               message="이 주문은 결제 가능 시간이 지나 만료되었습니다. 결제되지 않았으며 청구된 금액은 "
+                                       "없습니다. 상점에서 다시 주문해 주세요.", link=None), 410
     if order.status not in PAYABLE:
         return redirect(url_for("results.page", ord_no=ord_no))
+    csp.allow_kispg_frames()  # the desktop checkout shows the KISPG pay window in an overlay frame
     # Each read through Flask's context proxies costs about a microsecond: read them once (bench/).
     config, script_root = current_app.config, request.script_root
     client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
@@ -98,5 +104,17 @@ def page(ord_no: str):
     # Desktop browsers get KISPG's PC window in an overlay iframe (paywindow.py says why).
     framed = pay_window(client, config["WEBVIEW_CHECKOUT_MODE"]).framed
     return checkout_page(script_root, order, hidden_inputs(fields), action, client,
-                         auto_submit=not client.bot and offer is None, escape=offer,
+                         auto_submit=not client.bot and offer is None, escape=offer, contact=masked_contact(order),
+                         script_nonce=csp.nonce(),
                          framed=framed, message_origin=message_origin(action) if framed else "")
+
+
+def masked_contact(order: CheckoutOrder) -> dict[str, str]:
+    """The phone and email as the page shows them: enough for shoppers to recognise, not to read off."""
+    digits = "".join(ch for ch in order.ord_tel if ch.isdigit())
+    phone = f"{digits[:3]}-****-{digits[-4:]}" if len(digits) >= 9 else "*" * len(order.ord_tel)
+    email = ""
+    if order.ord_email and "@" in order.ord_email:
+        local, _, domain = order.ord_email.rpartition("@")
+        email = f"{local[:1]}{'*' * max(len(local) - 1, 2)}@{domain}"
+    return {"phone": phone, "email": email}

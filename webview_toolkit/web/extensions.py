@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from .. import database, logs
+from ..config import ConfigError
 from ..kispg.client import KispgClient, base_url_for
 from ..payments import Payments
 from ..store import OrderStore
@@ -33,7 +37,7 @@ def init_app(app: Flask) -> None:
         timeout=(config["KISPG_CONNECT_TIMEOUT"], config["KISPG_TIMEOUT"]),
         session=session_factory(app) if session_factory else None,
     )
-    store = OrderStore(config["WEBVIEW_DATABASE_URL"])
+    store = open_store(config["WEBVIEW_DATABASE_URL"])
     payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
                         settle_after=config["KISPG_RECONCILE_AFTER"],
                         check_interval=config["WEBVIEW_INQUIRY_INTERVAL"])
@@ -42,6 +46,16 @@ def init_app(app: Flask) -> None:
     names = ["werkzeug", "webview_toolkit"] + [n for n in logging.root.manager.loggerDict if n.startswith("webview_toolkit.")]
     for logger in [app.logger] + [logging.getLogger(name) for name in names]:
         KeyRedactor.guard(logger, config["KISPG_MERCHANT_KEY"])
+    # The handler's own redactor covers loggers made after this point too.
+    KeyRedactor.guard(logs.configure(config["WEBVIEW_LOG_FORMAT"]), config["KISPG_MERCHANT_KEY"])
+
+
+def open_store(url: str) -> OrderStore:
+    """The order store on `url`; ConfigError with one line (URL without password, and the fix) when it cannot open."""
+    try:
+        return OrderStore(url)
+    except (ImportError, ArgumentError, DBAPIError, ValueError) as exc:
+        raise ConfigError(database.describe(url, exc)) from None
 
 
 class KeyRedactor(logging.Filter):
@@ -52,7 +66,7 @@ class KeyRedactor(logging.Filter):
         self._keys: set[str] = set()
 
     @classmethod
-    def guard(cls, logger: logging.Logger, key: str) -> None:
+    def guard(cls, logger: logging.Filterer, key: str) -> None:
         """Make sure the logger's redactor knows this key (adding the redactor once)."""
         redactor = next((f for f in logger.filters if isinstance(f, cls)), None)
         if redactor is None:

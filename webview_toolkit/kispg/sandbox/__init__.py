@@ -15,6 +15,7 @@ from flask import Blueprint, Flask
 from flask.blueprints import BlueprintSetupState
 from jinja2 import StrictUndefined
 
+from ... import csp, guards
 from ...registry import Registry
 from . import admin, api, window
 from .state import EXTENSION, SandboxState
@@ -53,9 +54,15 @@ def create_sandbox_blueprint(registry: Registry | None = None) -> Blueprint:
     bp.add_url_rule("/_faults", view_func=admin.list_faults, methods=["GET"])
     bp.add_url_rule("/_faults", view_func=admin.add_fault, methods=["POST"])
     bp.add_url_rule("/_faults", view_func=admin.clear_faults, methods=["DELETE"])
+    # Every `/_…` route (calls, faults, deposits, and any added later) is for this machine or the admin.
+    bp.before_request(admin.guard_admin_routes)
+    # The pay window may be framed by the service it is mounted on (the desktop checkout's overlay).
+    bp.before_request(lambda: csp.relax("frame-ancestors", "'self'"))
 
     def setup(state: BlueprintSetupState) -> None:
         init_sandbox(state.app, registry)
+        # Its templates put this response's nonce on their scripts, whatever app mounts them.
+        state.app.jinja_env.globals.setdefault("csp_nonce", csp.nonce)
 
     bp.record_once(setup)
     return bp
@@ -66,6 +73,8 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None, registry: Regist
     app = Flask(__name__)
     app.jinja_env.undefined = StrictUndefined
     app.config.update(config or {})
+    guards.install_limits(app, app.config.get("WEBVIEW_MAX_CONTENT_LENGTH", guards.DEFAULT_MAX_CONTENT_LENGTH))
+    csp.install(app)
     app.register_blueprint(create_sandbox_blueprint(registry))
     return app
 

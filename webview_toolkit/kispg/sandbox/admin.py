@@ -1,12 +1,30 @@
-"""GET /_calls (what the sandbox received) and /_faults (failures armed for the next API calls)."""
+"""GET /_calls (what the sandbox received) and /_faults (failures armed for the next API calls).
+
+They reveal every ordNo and can break the next payments: only this machine (loopback) or a
+caller with the admin token (WEBVIEW_ADMIN_TOKEN) may use them. Our own rule; KISPG has no such routes.
+"""
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
+
+from ...guards import loopback_client, token_matches
 
 from .common import state
 from .state import FAULT_ENDPOINTS, FAULT_MODES, Fault
 
 MAX_DELAY = 120.0
+
+
+def guard_admin_routes() -> tuple[Response, int] | None:
+    """Refuse a `/_…` route to anyone but loopback clients and the admin token (403); other routes pass."""
+    rule = request.url_rule.rule if request.url_rule is not None else request.path
+    if not any(part.startswith("_") for part in rule.split("/")):
+        return None
+    if loopback_client() or token_matches(request.headers.get("Authorization"),
+                                          current_app.config.get("WEBVIEW_ADMIN_TOKEN")):
+        return None
+    return jsonify(error="the sandbox's /_ routes answer only this machine or the admin token "
+                         "(Authorization: Bearer WEBVIEW_ADMIN_TOKEN)", fields={}), 403
 
 
 def calls() -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
+
 from flask import render_template, request
 
 from .. import codes
