@@ -23,9 +23,17 @@ def test_create_order(client):
 @pytest.mark.parametrize("body, field, message", [
     ({**ORDER, "goodsAmt": "12a"}, "goodsAmt", "digits only"),
     ({**ORDER, "goodsAmt": 0}, "goodsAmt", "at least 1"),
+    ({**ORDER, "goodsAmt": -5}, "goodsAmt", "must be at least 1"),
+    ({**ORDER, "goodsAmt": "-5"}, "goodsAmt", "must be at least 1"),
     ({**ORDER, "goodsAmt": True}, "goodsAmt", "must be a string"),
     ({**ORDER, "goodsNm": "가" * 34}, "goodsNm", "102 bytes in UTF-8, limit 100"),
-    ({**ORDER, "ordTel": "010-1234-5678"}, "ordTel", "digits only"),
+    ({**ORDER, "ordTel": "010-1234-567a"}, "ordTel", "digits only"),
+    ({**ORDER, "merchantOrderId": "has space"}, "merchantOrderId", "printable ASCII without spaces"),
+    ({**ORDER, "merchantOrderId": "x" * 65}, "merchantOrderId", "1 to 64 characters"),
+    ({**ORDER, "metadata": ["a"]}, "metadata", "must be a JSON object, got list"),
+    ({**ORDER, "metadata": {"a": {"b": {"c": {}}}}}, "metadata", "nested 4 levels deep, limit 3"),
+    ({**ORDER, "metadata": {"a": "x" * 5000}}, "metadata", "bytes of JSON, limit 4096"),
+    ({**ORDER, "metadata": {str(n): n for n in range(51)}}, "metadata", "51 keys, limit 50"),
     ({**ORDER, "ordEmail": "x" * 61}, "ordEmail", "limit 60"),
     ({**ORDER, "payMethod": "bitcoin"}, "payMethod", "must be one of CARD, BANK, VACNT"),
     ({**ORDER, "shipTo": "x"}, "shipTo", "unknown field"),
@@ -37,7 +45,14 @@ def test_invalid_fields_are_named(client, body, field, message):
     problems = response.get_json()["fields"]
     assert list(problems) == [field]
     assert message in problems[field]
-    assert field in response.get_json()["error"]
+    # The field is named once: as the key, and once in the one-line error.
+    assert not problems[field].startswith(field)
+    assert response.get_json()["error"].count(field) == 1
+
+
+def test_a_phone_number_with_hyphens_is_normalised(client):
+    ord_no = create_order(client, ordTel="010-1234-5678")
+    assert client.application.extensions["webview_toolkit"].store.get(ord_no).ord_tel == "01012345678"
 
 
 def test_every_bad_field_is_named_at_once(client):

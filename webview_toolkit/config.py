@@ -14,6 +14,7 @@ ENV_KEYS = (
     "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
     "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME",
+    "WEBVIEW_WEBHOOK_URL", "WEBVIEW_WEBHOOK_SECRET", "WEBVIEW_WEBHOOK_ALLOW_PRIVATE", "WEBVIEW_WEBHOOK_WORKER",
 )
 
 DEFAULTS = {
@@ -31,7 +32,16 @@ DEFAULTS = {
     "WEBVIEW_API_TOKEN": None,
     "WEBVIEW_APP_UA_TOKEN": None,
     "WEBVIEW_APP_SCHEME": None,
+    # One or more receiver URLs (comma or space separated), and the secret their events are signed with.
+    "WEBVIEW_WEBHOOK_URL": None,
+    "WEBVIEW_WEBHOOK_SECRET": None,
+    # Loopback and private receivers are refused outside the sandbox unless this is set.
+    "WEBVIEW_WEBHOOK_ALLOW_PRIVATE": False,
+    # Whether `serve` runs the delivery worker in a thread (set 0 when `webview-toolkit worker` runs apart).
+    "WEBVIEW_WEBHOOK_WORKER": True,
 }
+WEBHOOK_SECRET_MIN = 16
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 SANDBOX_MID = "sandbox00m"
 
@@ -87,10 +97,48 @@ def resolve(config: dict, instance_path: str) -> None:
     if scheme and "://" not in scheme:
         # The guide's resultScheme examples are "kistestapp://"; a bare name would not open the app.
         problems.append(f"WEBVIEW_APP_SCHEME must look like 'myapp://', got {scheme!r}")
+    problems += _webhook_problems(config, env)
     if problems:
         raise ConfigError("; ".join(problems))
     if not config["WEBVIEW_DATABASE_URL"]:
         config["WEBVIEW_DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "webview-toolkit.sqlite3")
+
+
+def flag(value: object) -> bool | None:
+    """A boolean setting from a bool or its usual spellings; None when it is neither."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
+
+
+def _webhook_problems(config: dict, env: str) -> list[str]:
+    """Check the webhook settings, filling WEBVIEW_WEBHOOK_URLS (a tuple) and the flags; the problems."""
+    from .webhooks import receivers
+
+    problems = []
+    for key in ("WEBVIEW_WEBHOOK_ALLOW_PRIVATE", "WEBVIEW_WEBHOOK_WORKER"):
+        given = config.get(key, DEFAULTS[key])
+        value = flag(given)
+        if value is None:
+            problems.append(f"{key} must be 1 or 0, got {given!r}")
+        config[key] = bool(value)
+    urls = receivers.parse_urls(config.get("WEBVIEW_WEBHOOK_URL"))
+    config["WEBVIEW_WEBHOOK_URLS"] = urls
+    # The sandbox runs on a laptop: a receiver there is on loopback or the LAN.
+    allow_private = config["WEBVIEW_WEBHOOK_ALLOW_PRIVATE"] or env == "sandbox"
+    for url in urls:
+        problem = receivers.url_problem(url, allow_private=allow_private)
+        if problem:
+            problems.append(f"WEBVIEW_WEBHOOK_URL {receivers.shown(url)!r} {problem}")
+    secret = config.get("WEBVIEW_WEBHOOK_SECRET")
+    if urls and not secret:
+        problems.append("WEBVIEW_WEBHOOK_URL needs WEBVIEW_WEBHOOK_SECRET (the key events are signed with)")
+    elif secret and len(secret) < WEBHOOK_SECRET_MIN:
+        # Only the length is said: the secret itself never appears in a message.
+        problems.append(f"WEBVIEW_WEBHOOK_SECRET must be at least {WEBHOOK_SECRET_MIN} characters, "
+                        f"got {len(secret)}")
+    return problems
 
 
 def sandbox_merchant(instance_path: str) -> tuple[str, str]:

@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    bindparam, func,
-    BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update,
+    and_, bindparam, func, or_,
+    BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    create_engine, event, insert, select, update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 STATUSES = (
@@ -56,6 +57,12 @@ orders = Table(
     Column("pending_cancel_amt", BigInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The shop's own order id (unique: one shop per service) and its JSON metadata, echoed back.
+    Column("merchant_order_id", String(64)),
+    Column("merchant_metadata", Text),
+    # GET /api/orders walks newest first by (created_at, ord_no).
+    UniqueConstraint("merchant_order_id", name="uq_orders_merchant_order_id"),
+    Index("ix_orders_created_at_ord_no", "created_at", "ord_no"),
 )
 
 events = Table(
@@ -102,6 +109,8 @@ class Order(CheckoutOrder):
     pending_cancel_amt: int | None
     created_at: datetime
     updated_at: datetime
+    merchant_order_id: str | None = None
+    merchant_metadata: str | None = None  # JSON text of an object
 
     @property
     def remaining_amt(self) -> int:
@@ -117,7 +126,9 @@ class Order(CheckoutOrder):
             "tid": self.tid, "resultCd": self.result_cd, "resultMsg": self.result_msg,
             "appNo": self.app_no, "appDtm": self.app_dtm, "cardCode": self.card_code, "fnNm": self.fn_nm,
             "easyPayCd": self.easy_pay_cd,
-            "createdAt": self.created_at.isoformat(), "updatedAt": self.updated_at.isoformat(),
+            "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
+            "merchantOrderId": self.merchant_order_id,
+            "metadata": json.loads(self.merchant_metadata) if self.merchant_metadata else {},
         }
 
 
@@ -129,6 +140,16 @@ GET_CHECKOUT_ORDER = select(*(orders.c[f.name] for f in fields(CheckoutOrder))).
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def aware(moment: datetime) -> datetime:
+    """The moment with its UTC offset (SQLite hands back naive datetimes; they were stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 with the offset, whatever the database handed back."""
+    return aware(moment).isoformat()
 
 
 def make_engine(url: str) -> Engine:
@@ -153,8 +174,9 @@ def new_ord_no() -> str:
 class OrderStore:
     """Orders and their event log in one database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, webhook_urls: Iterable[str] = ()):
         self.url = url
+        self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
         self.engine: Engine = make_engine(url)
         self._prepare_schema()
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
@@ -182,12 +204,48 @@ class OrderStore:
 
     def create(self, **values: Any) -> Order:
         """Insert a new order in `created`."""
+        with self.engine.begin() as conn:
+            ord_no = self.insert_order(conn, **values)
+        return self.get(ord_no)
+
+    def insert_order(self, conn: Connection, **values: Any) -> str:
+        """Insert a new order in `created` on the caller's transaction; its ordNo."""
         now = _now()
         row = {"status": "created", "cancelled_amt": 0, "created_at": now, "updated_at": now, **values}
-        with self.engine.begin() as conn:
-            conn.execute(insert(orders).values(**row))
-            conn.execute(insert(events).values(ord_no=row["ord_no"], at=now, kind="created", detail="{}"))
-        return self.get(row["ord_no"])
+        conn.execute(insert(orders).values(**row))
+        conn.execute(insert(events).values(ord_no=row["ord_no"], at=now, kind="created", detail="{}"))
+        return row["ord_no"]
+
+    def get_by_merchant_order_id(self, merchant_order_id: str) -> Order | None:
+        """The order the shop created with this merchantOrderId, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*(orders.c[name] for name in ORDER_COLUMNS))
+                               .where(orders.c.merchant_order_id == merchant_order_id)).first()
+        return Order(*row) if row else None
+
+    def page(self, *, limit: int, after: tuple[datetime, str] | None = None, status: Iterable[str] = (),
+             created_from: datetime | None = None, created_to: datetime | None = None,
+             merchant_order_id: str | None = None) -> list[Order]:
+        """Up to `limit` orders newest first, after the (created_at, ordNo) key of the last one seen.
+
+        A keyset, not an offset: orders created meanwhile are newer than any key, so pages never shift.
+        """
+        query = select(*(orders.c[name] for name in ORDER_COLUMNS))
+        if status:
+            query = query.where(orders.c.status.in_(tuple(status)))
+        if created_from is not None:
+            query = query.where(orders.c.created_at >= created_from)
+        if created_to is not None:
+            query = query.where(orders.c.created_at < created_to)
+        if merchant_order_id is not None:
+            query = query.where(orders.c.merchant_order_id == merchant_order_id)
+        if after is not None:
+            created_at, ord_no = after
+            query = query.where(or_(orders.c.created_at < created_at,
+                                    and_(orders.c.created_at == created_at, orders.c.ord_no < ord_no)))
+        query = query.order_by(orders.c.created_at.desc(), orders.c.ord_no.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [Order(*row) for row in conn.execute(query)]
 
     def get(self, ord_no: str) -> Order | None:
         """The order, or None."""
@@ -210,7 +268,8 @@ class OrderStore:
         """Move the order to `to_status` only if it is in one of `from_statuses` (and has
         `require_tid`, when given); True if this call made the change."""
         now = _now()
-        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(tuple(from_statuses))]
+        sources = tuple(from_statuses)
+        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(sources)]
         if require_tid is not None:
             conditions.append(orders.c.tid == require_tid)
         with self.engine.begin() as conn:
@@ -221,7 +280,17 @@ class OrderStore:
                 ord_no=ord_no, at=now, kind=event_kind,
                 detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
             ))
+            self._enqueue_webhook(conn, ord_no, to_status, now, out_of_cancelling=sources == ("cancelling",))
         return True
+
+    def _enqueue_webhook(self, conn: Connection, ord_no: str, status: str, at: datetime, *,
+                         out_of_cancelling: bool = False) -> None:
+        """Queue the webhook event for this change on its own transaction (if the shop is told of it)."""
+        if not self.webhook_urls or _outbox.event_type_for(status) is None:
+            return
+        row = conn.execute(GET_ORDER, {"ord_no": ord_no}).first()
+        _outbox.enqueue_change(conn, ord_no, status, Order(*row).as_dict(), self.webhook_urls, at,
+                               out_of_cancelling=out_of_cancelling)
 
     def log(self, ord_no: str, kind: str, detail: dict | None = None) -> None:
         """Append an event without changing the order."""
@@ -347,6 +416,11 @@ class _DriverRead:
     def forget(self) -> None:
         """In a forked child: drop the parent's connections without closing them (that would end its sessions)."""
         self.idle = deque()
+
+
+# These modules' tables belong to `metadata` too (created with it, compared with the migrations).
+from . import idempotency as _idempotency  # noqa: E402,F401
+from .webhooks import outbox as _outbox  # noqa: E402
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,4 +1,4 @@
-"""The merchant service: `create_app()` wires settings, the store, KISPG and the blueprints."""
+"""The merchant service: `create_app()` builds it; `init_app(app, url_prefix=…)` mounts it into an existing app."""
 from __future__ import annotations
 
 import os
@@ -16,12 +16,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(from_environment(os.environ))
     if test_config:
         app.config.update(test_config)
-    resolve(app.config, app.instance_path)
     app.json.ensure_ascii = False
+    init_app(app)
+    return app
+
+
+def init_app(app: Flask, url_prefix: str = "") -> None:
+    """Mount the service's blueprints and services on `app` under `url_prefix` ("/pay"), with its config.
+
+    Settings the app's config lacks come from the environment, then the defaults; its own routes,
+    SECRET_KEY and error pages outside the prefix are left alone.
+    """
+    prefix = url_prefix.rstrip("/")
+    if prefix and not prefix.startswith("/"):
+        raise ValueError(f"url_prefix must start with '/', got {url_prefix!r}")
+    for key, value in {**DEFAULTS, **from_environment(os.environ)}.items():
+        app.config.setdefault(key, value)
+    app.config["WEBVIEW_URL_PREFIX"] = prefix
+    resolve(app.config, app.instance_path)
     extensions.init_app(app)
-    for blueprint in (health.bp, api.bp, checkout.bp, returns.bp, results.bp, device.bp):
-        app.register_blueprint(blueprint)
+    for blueprint in (health.bp, checkout.bp, returns.bp, results.bp, device.bp):
+        app.register_blueprint(blueprint, url_prefix=prefix or None)
+    app.register_blueprint(api.bp, url_prefix=prefix + api.PREFIX)
+    api.init_errors(app, prefix + api.PREFIX)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint
-        app.register_blueprint(create_sandbox_blueprint(), url_prefix=checkout.SANDBOX_PREFIX)
-    return app
+        app.register_blueprint(create_sandbox_blueprint(), url_prefix=prefix + checkout.SANDBOX_PREFIX)

@@ -25,14 +25,15 @@ def return_url(order: CheckoutOrder, config: Config, script_root: str) -> str:
     """The absolute returnUrl; it carries ordNo because a failed auth posts only resultCd/resultMsg."""
     # Built by hand rather than with url_for: this runs on every checkout view (see bench/).
     base = config.get("WEBVIEW_PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}{script_root}{RETURN_PATH}?{urlencode({'ordNo': order.ord_no})}"
+    prefix = config.get("WEBVIEW_URL_PREFIX", "")  # init_app's mount point inside a shop's own app
+    return f"{base.rstrip('/')}{script_root}{prefix}{RETURN_PATH}?{urlencode({'ordNo': order.ord_no})}"
 
 
 def auth_action(config: Config, script_root: str) -> str:
     """Where the browser posts the auth form: the built-in sandbox, or KISPG's /v2/auth."""
     if config["KISPG_ENV"] == "sandbox":
         # Relative: KISPG_BASE_URL may be loopback (`serve` sets it), which a phone cannot reach.
-        return f"{script_root}{SANDBOX_PREFIX}/v2/auth"
+        return f"{script_root}{config.get('WEBVIEW_URL_PREFIX', '')}{SANDBOX_PREFIX}/v2/auth"
     return base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL")).rstrip("/") + "/v2/auth"
 
 
