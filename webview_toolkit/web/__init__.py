@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from ..config import DEFAULTS, from_environment, resolve
 from . import api, checkout, device, extensions, health, results, returns
+
+HERE = Path(__file__).resolve().parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -35,6 +38,12 @@ def init_app(app: Flask, url_prefix: str = "") -> None:
     app.config["WEBVIEW_URL_PREFIX"] = prefix
     resolve(app.config, app.instance_path)
     extensions.init_app(app)
+    # A host app has its own templates and static files: ours come with a blueprint of their own.
+    own = Path(app.root_path).resolve() == HERE
+    app.register_blueprint(Blueprint("webview_toolkit_assets", __name__, template_folder="templates",
+                                     static_folder=None if own else "static", static_url_path="/static"),
+                           url_prefix=prefix or None)
+    app.jinja_env.globals["webview_static_path"] = prefix + "/static"
     for blueprint in (health.bp, checkout.bp, returns.bp, results.bp, device.bp):
         app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.register_blueprint(api.bp, url_prefix=prefix + api.PREFIX)
