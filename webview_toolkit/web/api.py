@@ -48,8 +48,9 @@ def init_errors(app: Flask, api_prefix: str) -> None:
     """Answer HTTP errors under the API's prefix (404 and 405 from routing too) in the API's shape."""
     def handle(exc: HTTPException):
         path = request.path
-        if path != api_prefix and not path.startswith(api_prefix + "/"):
-            return exc  # the rest of the app (a host app's own pages) keeps its own error pages
+        if (exc.code or 500) < 400 or (path != api_prefix and not path.startswith(api_prefix + "/")):
+            # Redirects stay redirects; the rest of the app (a host's own pages) keeps its error pages.
+            return exc
         return error(exc.code or 500, exc.description if exc.code != 500 else "internal error")
     app.register_error_handler(HTTPException, handle)
 
