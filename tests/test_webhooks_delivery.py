@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from webview_toolkit.web import create_app
-from webview_toolkit.webhooks.delivery import Backoff, Deliverer, retry_dead
+from webview_toolkit.webhooks.delivery import Backoff, Deliverer, Pass, retry_dead
 from webview_toolkit.webhooks.outbox import outbox
 
 from .conftest import MERCHANT_KEY, MID, create_order, pay, service_config
@@ -179,6 +179,22 @@ def test_a_lease_keeps_others_off_until_it_runs_out(shop, receiver):
     assert other.deliver_due(now=t0 + timedelta(seconds=59)).attempted == 0
     assert other.deliver_due(now=t0 + timedelta(seconds=61)).delivered == 1
     # The first worker's late answer cannot overwrite what the second did.
+    assert outbox_rows(shop)[0].status == "delivered"
+
+
+def test_a_worker_whose_lease_ran_out_cannot_settle_the_row(shop, receiver):
+    receiver.start()
+    pay(shop.test_client())
+    t0 = now()
+    slow, fast = deliverer(shop), Deliverer(shop.extensions["webview_toolkit"].store, SECRET, allow_private=True)
+    row_slow, = slow._claim(t0)
+    row_fast, = fast._claim(t0 + timedelta(seconds=61))  # the slow one's lease has run out
+    late, done = Pass(), Pass()
+    slow._deliver(row_slow, t0 + timedelta(seconds=62), late)
+    assert late.lost == 1 and late.delivered == 0
+    row = outbox_rows(shop)[0]
+    assert row.status == "pending" and row.leased_by == fast.worker_id  # the slow one changed nothing
+    fast._deliver(row_fast, t0 + timedelta(seconds=63), done)
     assert outbox_rows(shop)[0].status == "delivered"
 
 
