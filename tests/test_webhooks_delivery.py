@@ -276,3 +276,4 @@ def test_the_secret_never_appears_in_the_payload_or_the_history(shop, receiver):
     headers, body = receiver.posts[0]
     assert SECRET.encode() not in body and SECRET not in str(headers)
     assert SECRET not in client.get(f"/api/orders/{ord_no}/events").get_data(as_text=True)
+    assert SECRET not in repr(deliverer(shop)) and SECRET not in repr(shop.extensions["webview_toolkit"])

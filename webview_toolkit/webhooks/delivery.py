@@ -71,7 +71,7 @@ class Deliverer:
     """Delivers the outbox of one store to its receivers, signed with `secret`."""
 
     store: OrderStore
-    secret: str
+    secret: str = field(repr=False)  # a repr lands in logs and tracebacks; the secret must not
     session: requests.Session = field(default_factory=requests.Session)
     timeout: tuple[float, float] = (3.0, 10.0)  # connect, read: a hung receiver must not hold the lease
     lease: timedelta = timedelta(seconds=60)
