@@ -66,6 +66,8 @@ POSTGRES_MODULES = frozenset({
     "test_web_api", "test_web_returns", "test_web_results", "test_payments", "test_secrets",
     "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations", "test_web_device_reports",
     "test_logs", "test_expiry", "test_web_edge",
+    "test_webhooks_outbox", "test_webhooks_delivery", "test_idempotency", "test_web_mount",
+    "test_migrations_webhooks",
 })
 BACKENDS = ("sqlite", "postgresql")
 

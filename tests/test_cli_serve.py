@@ -134,3 +134,15 @@ def test_reconcile_logs_its_run_under_one_id(bare_env, monkeypatch):
     assert len(seen) == 1 and seen[0] != "-" and logs.request_id() == "-"
     import logging
     logs.handler().setFormatter(logging.Formatter(logs.TEXT_FORMAT))
+@pytest.mark.parametrize("args, threads", [([], 1), (["--no-webhook-worker"], 0)])
+def test_serve_delivers_webhooks_from_a_thread_unless_told_not_to(env, monkeypatch, args, threads):
+    monkeypatch.setenv("WEBVIEW_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("WEBVIEW_WEBHOOK_SECRET", "whsec_serve-test-0123456789")
+    monkeypatch.setattr(flask.Flask, "run", lambda self, **kw: None)
+    started = []
+    monkeypatch.setattr("webview_toolkit.webhooks.delivery.start_thread", lambda deliverer: started.append(deliverer))
+    result = CliRunner().invoke(main, ["serve", "--port", "8124", *args])
+    assert result.exit_code == 0, result.output
+    assert len(started) == threads
+    assert ("delivered from this process" in result.output) is bool(threads)
+    assert "whsec_serve-test" not in result.output

@@ -283,7 +283,7 @@ def test_html_errors_are_korean_pages_in_the_layout(client, method, path, status
 
 
 @pytest.mark.parametrize("method, path, status", [
-    ("GET", "/api/nowhere", 404), ("GET", "/api/orders", 405), ("GET", "/api/orders/none", 404),
+    ("GET", "/api/nowhere", 404), ("DELETE", "/api/orders", 405), ("GET", "/api/orders/none", 404),
     ("POST", "/api/orders/none/cancel", 401),
 ])
 def test_api_errors_are_json(client, method, path, status):

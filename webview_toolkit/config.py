@@ -20,6 +20,7 @@ ENV_KEYS = (
     "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "WEBVIEW_CHECKOUT_MODE", "WEBVIEW_INAPP_ESCAPE",
     "WEBVIEW_INAPP_ESCAPE_APPS", "WEBVIEW_INSTANCE_PATH", "WEBVIEW_ORDER_TTL",
     "WEBVIEW_TRUSTED_PROXIES", "WEBVIEW_LOG_FORMAT", "WEBVIEW_MAX_CONTENT_LENGTH",
+    "WEBVIEW_WEBHOOK_URL", "WEBVIEW_WEBHOOK_SECRET", "WEBVIEW_WEBHOOK_ALLOW_PRIVATE", "WEBVIEW_WEBHOOK_WORKER",
 )
 INAPP_ESCAPE_MODES = ("off", "offer", "auto")
 
@@ -56,7 +57,16 @@ DEFAULTS = {
     "WEBVIEW_LOG_FORMAT": "text",
     # Request bodies above this many bytes are refused with 413 before they are read.
     "WEBVIEW_MAX_CONTENT_LENGTH": 64 * 1024,
+    # One or more receiver URLs (comma or space separated), and the secret their events are signed with.
+    "WEBVIEW_WEBHOOK_URL": None,
+    "WEBVIEW_WEBHOOK_SECRET": None,
+    # Loopback and private receivers are refused outside the sandbox unless this is set.
+    "WEBVIEW_WEBHOOK_ALLOW_PRIVATE": False,
+    # Whether `serve` runs the delivery worker in a thread (set 0 when `webview-toolkit worker` runs apart).
+    "WEBVIEW_WEBHOOK_WORKER": True,
 }
+WEBHOOK_SECRET_MIN = 16
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 CHECKOUT_MODES = ("auto", "page", "iframe")
 
@@ -188,11 +198,49 @@ def resolve(config: dict, instance_path: str) -> None:
                 ipaddress.ip_network(part.strip(), strict=False) for part in proxies.split(",") if part.strip())
         except ValueError as exc:
             problems.append(f"WEBVIEW_TRUSTED_PROXIES must be addresses or networks separated by commas: {exc}")
+    problems += _webhook_problems(config, env)
     if problems:
         raise ConfigError("; ".join(problems))
     if not config["WEBVIEW_DATABASE_URL"]:
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         config["WEBVIEW_DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "webview-toolkit.sqlite3")
+
+
+def flag(value: object) -> bool | None:
+    """A boolean setting from a bool or its usual spellings; None when it is neither."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
+
+
+def _webhook_problems(config: dict, env: str) -> list[str]:
+    """Check the webhook settings, filling WEBVIEW_WEBHOOK_URLS (a tuple) and the flags; the problems."""
+    from .webhooks import receivers
+
+    problems = []
+    for key in ("WEBVIEW_WEBHOOK_ALLOW_PRIVATE", "WEBVIEW_WEBHOOK_WORKER"):
+        given = config.get(key, DEFAULTS[key])
+        value = flag(given)
+        if value is None:
+            problems.append(f"{key} must be 1 or 0, got {given!r}")
+        config[key] = bool(value)
+    urls = receivers.parse_urls(config.get("WEBVIEW_WEBHOOK_URL"))
+    config["WEBVIEW_WEBHOOK_URLS"] = urls
+    # The sandbox runs on a laptop: a receiver there is on loopback or the LAN.
+    allow_private = config["WEBVIEW_WEBHOOK_ALLOW_PRIVATE"] or env == "sandbox"
+    for url in urls:
+        problem = receivers.url_problem(url, allow_private=allow_private)
+        if problem:
+            problems.append(f"WEBVIEW_WEBHOOK_URL {receivers.shown(url)!r} {problem}")
+    secret = config.get("WEBVIEW_WEBHOOK_SECRET")
+    if urls and not secret:
+        problems.append("WEBVIEW_WEBHOOK_URL needs WEBVIEW_WEBHOOK_SECRET (the key events are signed with)")
+    elif secret and len(secret) < WEBHOOK_SECRET_MIN:
+        # Only the length is said: the secret itself never appears in a message.
+        problems.append(f"WEBVIEW_WEBHOOK_SECRET must be at least {WEBHOOK_SECRET_MIN} characters, "
+                        f"got {len(secret)}")
+    return problems
 
 
 def sandbox_merchant(instance_path: str) -> tuple[str, str]:

@@ -38,7 +38,8 @@ def relax(directive: str, *sources: str) -> None:
     extra.setdefault(directive, []).extend(sources)
 
 
-def install(app: Flask, *, form_origins: Iterable[str] = (), frame_origins: Iterable[str] = ()) -> None:
+def install(app: Flask, *, form_origins: Iterable[str] = (), frame_origins: Iterable[str] = (),
+            only_under: str = "") -> None:
     """Send the headers on every response of this app; `csp_nonce()` becomes a template global.
 
     `form_origins`: where pages may post besides this service (KISPG); `frame_origins`: what the
@@ -46,7 +47,9 @@ def install(app: Flask, *, form_origins: Iterable[str] = (), frame_origins: Iter
     """
     form = tuple(form_origins)
     # The usual policy (no view relaxed it) is built once; each response only puts its nonce in.
-    app.extensions[EXTENSION] = {"form": form, "frame": tuple(frame_origins), "usual": policy(NONCE_SLOT, form)}
+    # only_under: a host app mounting the service (web.init_app) keeps its own pages' policies.
+    app.extensions[EXTENSION] = {"form": form, "frame": tuple(frame_origins), "usual": policy(NONCE_SLOT, form),
+                                 "under": only_under}
     app.jinja_env.globals["csp_nonce"] = nonce
     app.after_request(_secure)
 
@@ -85,6 +88,9 @@ def _template(form_origins: tuple[str, ...], relaxed: tuple[tuple[str, tuple[str
 
 def _secure(response: Response) -> Response:
     # `add`, not `set`: no view sets these, and this runs on every checkout view (bench/).
+    settings = current_app.extensions[EXTENSION]
+    if settings["under"] and not request.path.startswith(settings["under"] + "/"):
+        return response
     headers = response.headers
     headers.add("X-Content-Type-Options", "nosniff")
     headers.add("Referrer-Policy", "no-referrer")
@@ -92,7 +98,6 @@ def _secure(response: Response) -> Response:
     if mimetype == "text/html" or mimetype == "application/json":
         headers.add("Cache-Control", "no-store")
     if mimetype == "text/html":
-        settings = current_app.extensions[EXTENSION]
         relaxed = request.environ.get(RELAX_KEY)
         template = (_template(settings["form"], tuple((k, tuple(v)) for k, v in relaxed.items())) if relaxed
                     else settings["usual"])

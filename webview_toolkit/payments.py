@@ -27,7 +27,7 @@ from .kispg.client import KispgClient
 from .kispg.codes import DEFAULT_SUCCESS, SuccessCodes
 from .kispg.signing import verify_auth_result
 from .lifecycle import PAYABLE, STUCK, OrderStatus
-from .store import Attempt, Order, OrderStore, TidInUse, _aware
+from .store import Attempt, Order, OrderStore, TidInUse, aware
 
 S = OrderStatus
 # What a shopper reads when a posted failure's code is not in the result-code table: its own
@@ -384,7 +384,7 @@ class Payments:
 
     def is_due(self, order: Order) -> bool:
         """Whether the order has sat long enough that what KISPG does not show did not happen."""
-        return _aware(order.updated_at) <= self.clock() - self.settle_after
+        return aware(order.updated_at) <= self.clock() - self.settle_after
 
     def check(self, order: Order) -> Order:
         """Reconcile a stuck order unless somebody asked KISPG about it within the check interval."""

@@ -17,11 +17,11 @@ from types import MappingProxyType
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    bindparam, func,
-    BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint, create_engine,
-    event, insert, select, update,
+    and_, bindparam, func, or_,
+    BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    create_engine, event, insert, select, update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .lifecycle import OrderStatus, S, sources
@@ -64,6 +64,12 @@ orders = Table(
     Column("next_check_at", DateTime(timezone=True)),
     # The KISPG_ENV the order was created under (sandbox, test, prod); NULL for orders from before it was kept.
     Column("environment", String(10)),
+    # The shop's own order id (unique: one shop per service) and its JSON metadata, echoed back.
+    Column("merchant_order_id", String(64)),
+    Column("merchant_metadata", Text),
+    # GET /api/orders walks newest first by (created_at, ord_no).
+    UniqueConstraint("merchant_order_id", name="uq_orders_merchant_order_id"),
+    Index("ix_orders_created_at_ord_no", "created_at", "ord_no"),
 )
 
 events = Table(
@@ -181,6 +187,8 @@ class Order:
     attempt_no: int
     next_check_at: datetime | None
     environment: str | None
+    merchant_order_id: str | None = None
+    merchant_metadata: str | None = None  # JSON text of an object
 
     @property
     def remaining_amt(self) -> int:
@@ -201,9 +209,11 @@ class Order:
             "tid": self.tid, "resultCd": self.result_cd, "resultMsg": self.result_msg,
             "appNo": self.app_no, "appDtm": self.app_dtm, "cardCode": self.card_code, "fnNm": self.fn_nm,
             "easyPayCd": self.easy_pay_cd,
-            "createdAt": _aware(self.created_at).isoformat(), "updatedAt": _aware(self.updated_at).isoformat(),
+            "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
             "attempts": [attempt.as_dict() for attempt in attempts],
             "environment": self.environment,
+            "merchantOrderId": self.merchant_order_id,
+            "metadata": json.loads(self.merchant_metadata) if self.merchant_metadata else {},
         }
 
 
@@ -224,8 +234,8 @@ class Attempt:
     def as_dict(self) -> dict[str, Any]:
         """The attempt as the API shows it (never its token)."""
         return {"n": self.n, "kispgOrdNo": self.kispg_ord_no, "tid": self.tid, "outcome": self.outcome,
-                "resultCd": self.result_cd, "createdAt": _aware(self.created_at).isoformat(),
-                "updatedAt": _aware(self.updated_at).isoformat()}
+                "resultCd": self.result_cd, "createdAt": aware(self.created_at).isoformat(),
+                "updatedAt": aware(self.updated_at).isoformat()}
 
 
 ORDER_COLUMNS = tuple(f.name for f in fields(Order))
@@ -243,9 +253,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
+def aware(moment: datetime) -> datetime:
+    """The moment with its UTC offset (SQLite hands back naive datetimes; they were stored in UTC)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 with the offset, whatever the database handed back."""
+    return aware(moment).isoformat()
 
 
 def attempt_ord_no(ord_no: str, n: int) -> str:
@@ -281,8 +296,9 @@ def new_ord_no() -> str:
 class OrderStore:
     """Orders and their event log in one database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, webhook_urls: Iterable[str] = ()):
         self.url = url
+        self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
         self.engine: Engine = make_engine(url)
         self._prepare_schema()
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
@@ -310,14 +326,49 @@ class OrderStore:
 
     def create(self, **values: Any) -> Order:
         """Insert a new order in `created`, with its first attempt."""
+        with self.engine.begin() as conn:
+            return self.insert_order(conn, **values)
+
+    def insert_order(self, conn: Connection, **values: Any) -> Order:
+        """Insert a new order in `created`, with its first attempt, on the caller's transaction."""
         now = _now()
         row = {"status": S.CREATED, "cancelled_amt": 0, "created_at": now, "updated_at": now, "attempt_no": 1,
                **values}
-        with self.engine.begin() as conn:
-            created = conn.execute(insert(orders).values(**row).returning(*ORDER_RETURNING)).one()
-            self._insert_attempt(conn, row["ord_no"], 1, now)
-            self._write_event(conn, row["ord_no"], "created", {}, now)
+        created = conn.execute(insert(orders).values(**row).returning(*ORDER_RETURNING)).one()
+        self._insert_attempt(conn, row["ord_no"], 1, now)
+        self._write_event(conn, row["ord_no"], "created", {}, now, tid="")
         return Order(*created)
+
+    def get_by_merchant_order_id(self, merchant_order_id: str) -> Order | None:
+        """The order the shop created with this merchantOrderId, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*(orders.c[name] for name in ORDER_COLUMNS))
+                               .where(orders.c.merchant_order_id == merchant_order_id)).first()
+        return Order(*row) if row else None
+
+    def page(self, *, limit: int, after: tuple[datetime, str] | None = None, status: Iterable[str] = (),
+             created_from: datetime | None = None, created_to: datetime | None = None,
+             merchant_order_id: str | None = None) -> list[Order]:
+        """Up to `limit` orders newest first, after the (created_at, ordNo) key of the last one seen.
+
+        A keyset, not an offset: orders created meanwhile are newer than any key, so pages never shift.
+        """
+        query = select(*(orders.c[name] for name in ORDER_COLUMNS))
+        if status:
+            query = query.where(orders.c.status.in_(tuple(status)))
+        if created_from is not None:
+            query = query.where(orders.c.created_at >= created_from)
+        if created_to is not None:
+            query = query.where(orders.c.created_at < created_to)
+        if merchant_order_id is not None:
+            query = query.where(orders.c.merchant_order_id == merchant_order_id)
+        if after is not None:
+            created_at, ord_no = after
+            query = query.where(or_(orders.c.created_at < created_at,
+                                    and_(orders.c.created_at == created_at, orders.c.ord_no < ord_no)))
+        query = query.order_by(orders.c.created_at.desc(), orders.c.ord_no.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [Order(*row) for row in conn.execute(query)]
 
     def get(self, ord_no: str) -> Order | None:
         """The order, or None."""
@@ -403,6 +454,8 @@ class OrderStore:
                 if new_attempt:
                     self._insert_attempt(conn, ord_no, order.attempt_no, now)
                 self._write_event(conn, ord_no, event, detail, now, tid=order.tid or "")
+                # A change back out of `cancelling` with nothing new cancelled is no news to the shop.
+                self._enqueue_webhook(conn, order, now, out_of_cancelling=allowed == (S.CANCELLING,))
         except IntegrityError:
             if bind_tid is None:
                 raise
@@ -418,6 +471,17 @@ class OrderStore:
                 (orders.c.next_check_at.is_(None)) | (orders.c.next_check_at <= now),
             ).values(next_check_at=now + interval))
         return result.rowcount == 1
+
+    def _enqueue_webhook(self, conn: Connection, order: Order, at: datetime, *,
+                         out_of_cancelling: bool = False) -> None:
+        """Queue the webhook event for this change on its own transaction (if the shop is told of it)."""
+        if not self.webhook_urls or _outbox.event_type_for(order.status) is None:
+            return
+        rows = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
+                            .where(attempts.c.ord_no == order.ord_no).order_by(attempts.c.n)).all()
+        _outbox.enqueue_change(conn, order.ord_no, order.status, order.as_dict([Attempt(*r) for r in rows]),
+                               self.webhook_urls, at,
+                               out_of_cancelling=out_of_cancelling)
 
     def log(self, ord_no: str, kind: str, detail: dict | None = None) -> None:
         """Append an event without changing the order."""
@@ -557,6 +621,11 @@ class _DriverRead:
     def forget(self) -> None:
         """In a forked child: drop the parent's connections without closing them (that would end its sessions)."""
         self.idle = deque()
+
+
+# These modules' tables belong to `metadata` too (created with it, compared with the migrations).
+from . import idempotency as _idempotency  # noqa: E402,F401
+from .webhooks import outbox as _outbox  # noqa: E402
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

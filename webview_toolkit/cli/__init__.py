@@ -15,6 +15,7 @@ from .gen_cmd import gen
 from .registry_cmd import registry
 from .sandbox_cmd import sandbox
 from .serve_cmd import reconcile, serve
+from .webhooks_cmd import webhooks, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,3 +33,5 @@ main.add_command(detect)
 main.add_command(db)
 main.add_command(conformance)
 main.add_command(device_report)
+main.add_command(worker)
+main.add_command(webhooks)

@@ -32,7 +32,9 @@ def make_app(overrides: dict | None = None):
 @click.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: reachable from a phone on the LAN).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
+@click.option("--webhook-worker/--no-webhook-worker", default=None,
+              help="Deliver webhooks from a thread of this process (default: WEBVIEW_WEBHOOK_WORKER, on).")
+def serve(host: str, port: int, webhook_worker: bool | None) -> None:
     """Run the merchant service (SQLite and the built-in KISPG sandbox unless configured)."""
     import os
     from .. import qr
@@ -56,6 +58,15 @@ def serve(host: str, port: int) -> None:
     if legacy:
         click.echo(f"  note:         an older database is at {legacy}; to keep using it, "
                    f"set WEBVIEW_INSTANCE_PATH={legacy.parent}")
+    deliverer = app.extensions["webview_toolkit"].webhooks
+    if webhook_worker is None:
+        webhook_worker = app.config["WEBVIEW_WEBHOOK_WORKER"]
+    if deliverer is not None and webhook_worker:
+        from ..webhooks.delivery import start_thread
+        start_thread(deliverer)
+        click.echo(f"  webhooks:     {len(app.config['WEBVIEW_WEBHOOK_URLS'])} receiver(s), delivered from this process")
+    elif deliverer is not None:
+        click.echo("  webhooks:     queued; run `webview-toolkit worker` to deliver them")
     click.echo("Scan with a phone on the same network to open /device-test:")
     click.echo(qr.terminal(f"{base}/device-test"))
     app.run(host=host, port=port, threaded=True, use_reloader=False)

@@ -1,28 +1,28 @@
-"""JSON API: create orders, read them, cancel them (`/api/orders…`)."""
+"""JSON API: create, list and read orders and their history, cancel them (`/api/orders…`).
+
+Every error under the API's prefix, routing ones (404, 405) included, is one shape:
+`{"error": "<one line>", "fields": {name: problem}}`.
+"""
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
-from .. import expiry
+from .. import expiry, idempotency
 from ..guards import token_matches
 from ..kispg import specs
-from ..kispg.errors import FieldError
 from ..payments import PaymentError
-from ..store import new_ord_no
+from ..lifecycle import OrderStatus
+from ..store import iso, new_ord_no
 from .edge import external_base
 from .extensions import payments, store
+from .order_input import encode_cursor, list_query, order_problems, order_values, problems_message
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-# API field → (store column, required); limits come from the guide's auth request table.
-ORDER_FIELDS = {
-    "goodsNm": ("goods_nm", True), "goodsAmt": ("goods_amt", True), "ordNm": ("ord_nm", True),
-    "ordTel": ("ord_tel", True), "ordEmail": ("ord_email", False), "payMethod": ("pay_method", False),
-    "mbsUsrId": ("mbs_usr_id", False),
-}
-PAY_METHODS = ("CARD", "BANK", "VACNT")
+PREFIX = "/api"
+bp = Blueprint("api", __name__)
 
 
 def bearer(setting: str):
@@ -33,68 +33,91 @@ def bearer(setting: str):
             token = current_app.config.get(setting)
             if token or setting == "WEBVIEW_ADMIN_TOKEN":
                 if not token_matches(request.headers.get("Authorization"), token):
-                    return _error(401, f"a valid bearer token ({setting}) is required")
+                    return error(401, f"a valid bearer token ({setting}) is required")
             return view(*args, **kwargs)
         return wrapped
     return decorator
 
 
-def _error(status: int, message: str, fields: dict | None = None):
-    body = {"error": message}
-    if fields:
-        body["fields"] = fields
-    return jsonify(body), status
+def error(status: int, message: str, fields: dict | None = None):
+    """The API's one error shape, with this status."""
+    return jsonify({"error": message, "fields": fields or {}}), status
 
 
-def order_problems(body: object) -> dict[str, str]:
-    """Field → what is wrong with it, for a POST /api/orders body."""
-    if not isinstance(body, dict):
-        return {"(body)": "must be a JSON object"}
-    # A name is echoed in the JSON answer: one with a lone surrogate (a valid JSON escape) must still encode.
-    problems = {name.encode("utf-8", "backslashreplace").decode("utf-8"): "unknown field"
-                for name in body if name not in ORDER_FIELDS}
-    for name, (_, required) in ORDER_FIELDS.items():
-        value = body.get(name)
-        if value is None or value == "":
-            if required:
-                problems[name] = "is required"
-            continue
-        if name == "goodsAmt" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            problems[name] = f"must be a string, got {type(value).__name__}"
-            continue
-        if "\x00" in value:
-            problems[name] = "must not contain NUL characters"
-            continue
-        if name == "payMethod" and value.upper() not in PAY_METHODS:
-            problems[name] = f"must be one of {', '.join(PAY_METHODS)}"
-            continue
-        error = specs.field_problem("auth_request", name, value)
-        if error:
-            problems[name] = error
-        elif name == "goodsAmt" and int(value) < 1:
-            problems[name] = "must be at least 1"
-    return problems
+def init_errors(app: Flask, api_prefix: str) -> None:
+    """Answer HTTP errors under the API's prefix (404 and 405 from routing too) in the API's shape."""
+    def handle(exc: HTTPException):
+        path = request.path
+        if (exc.code or 500) < 400 or (path != api_prefix and not path.startswith(api_prefix + "/")):
+            # Redirects stay redirects; the rest of the app (a host's own pages) keeps its error pages.
+            return exc
+        return error(exc.code or 500, exc.description if exc.code != 500 else "internal error")
+    app.register_error_handler(HTTPException, handle)
+
+
+def _created_response(ord_no: str) -> tuple[int, dict]:
+    return 201, {"ordNo": ord_no, "status": OrderStatus.CREATED, "environment": current_app.config["KISPG_ENV"],
+                 "checkoutUrl": external_base() + url_for("checkout.page", ord_no=ord_no)}
+
+
+def _merchant_order_id_taken(merchant_order_id: str | None):
+    taken = store().get_by_merchant_order_id(merchant_order_id) if merchant_order_id else None
+    if taken is None:
+        return None
+    return error(409, f"merchantOrderId {merchant_order_id!r} is already used by order {taken.ord_no}",
+                 {"merchantOrderId": f"already used by order {taken.ord_no}"})
 
 
 @bp.post("/orders")
 @bearer("WEBVIEW_API_TOKEN")
 def create_order():
-    """Create an order from JSON; 201 with ordNo and checkoutUrl, 400 naming each bad field."""
+    """Create an order from JSON; 201 with ordNo and checkoutUrl, 400 naming each bad field.
+
+    With an `Idempotency-Key` header, a repeat of the same body gets the first response again
+    (and `Idempotency-Replayed: true`); another body with that key is a 409.
+    """
     body = request.get_json(silent=True)
+    key = request.headers.get("Idempotency-Key")
     problems = order_problems(body)
+    if key is not None and idempotency.key_problem(key):
+        problems["Idempotency-Key"] = idempotency.key_problem(key)
     if problems:
-        return _error(400, "invalid order: " + ", ".join(f"{k} {v}" for k, v in sorted(problems.items())), problems)
-    values = {column: body[name] for name, (column, _) in ORDER_FIELDS.items() if body.get(name) not in (None, "")}
-    values["goods_amt"] = int(values["goods_amt"])
-    if values.get("pay_method"):
-        values["pay_method"] = values["pay_method"].upper()
-    base = external_base()  # before the insert: a refused Host must leave no order behind
-    order = store().create(ord_no=new_ord_no(), user_ip=request.remote_addr,
-                           environment=current_app.config["KISPG_ENV"], **values)
-    return jsonify(ordNo=order.ord_no, status=order.status, environment=order.environment,
-                   checkoutUrl=base + url_for("checkout.page", ord_no=order.ord_no)), 201
+        return error(400, problems_message(problems), problems)
+    external_base()  # before the insert: a refused Host must leave no order behind
+    values = {"ord_no": new_ord_no(), "user_ip": request.remote_addr,
+              "environment": current_app.config["KISPG_ENV"], **order_values(body)}
+    try:
+        if key is None:
+            status, answer, replayed = *_created_response(store().create(**values).ord_no), False
+        else:
+            status, answer, replayed = idempotency.create_once(
+                store(), key, idempotency.fingerprint(body), values, _created_response)
+    except idempotency.IdempotencyConflict as exc:
+        return error(409, str(exc), {"Idempotency-Key": "already used with a different request body"})
+    except IntegrityError:
+        taken = _merchant_order_id_taken(values.get("merchant_order_id"))
+        if taken is None:
+            raise
+        return taken
+    response = jsonify(answer)
+    if replayed:
+        response.headers["Idempotency-Replayed"] = "true"
+    return response, status
+
+
+@bp.get("/orders")
+@bearer("WEBVIEW_API_TOKEN")
+def list_orders():
+    """Orders newest first, filtered; `nextCursor` fetches the next page (null on the last)."""
+    query, problems = list_query(request.args)
+    if problems:
+        return error(400, "invalid query: " + "; ".join(f"{k} {v}" for k, v in sorted(problems.items())), problems)
+    limit = query.pop("limit")
+    found = store().page(limit=limit + 1, **query)
+    page = found[:limit]
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].ord_no) if len(found) > limit else None
+    return jsonify(orders=[order.as_dict(store().attempts(order.ord_no)) for order in page],
+                   nextCursor=next_cursor)
 
 
 @bp.get("/orders/<ord_no>")
@@ -103,10 +126,20 @@ def get_order(ord_no: str):
     """The order's state as JSON; 404 when there is none."""
     order = store().get(ord_no)
     if order is None:
-        return _error(404, f"no order {ord_no!r}")
+        return error(404, f"no order {ord_no!r}")
     if expiry.expire_if_due(store(), order, current_app.config["WEBVIEW_ORDER_TTL"]):
         order = store().get(ord_no)
     return jsonify(order.as_dict(store().attempts(ord_no)))
+
+
+@bp.get("/orders/<ord_no>/events")
+@bearer("WEBVIEW_API_TOKEN")
+def order_events(ord_no: str):
+    """The order's whole history, oldest first: every state change, refusal, cancel and webhook sent."""
+    if store().get(ord_no) is None:
+        return error(404, f"no order {ord_no!r}")
+    history = [{"kind": e["kind"], "at": iso(e["at"]), "detail": e["detail"]} for e in store().events(ord_no)]
+    return jsonify(ordNo=ord_no, events=history)
 
 
 @bp.post("/orders/<ord_no>/cancel")
@@ -116,21 +149,24 @@ def cancel_order(ord_no: str):
     body = request.get_json(silent=True)
     if body is None and request.get_data():
         # A typo in the body must not read as "no amount", which cancels everything.
-        return _error(400, "body must be a JSON object (or empty, to cancel the whole remaining amount)")
+        return error(400, "body must be a JSON object (or empty, to cancel the whole remaining amount)",
+                     {"(body)": "must be a JSON object"})
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        return _error(400, "body must be a JSON object")
+        return error(400, "body must be a JSON object", {"(body)": "must be a JSON object"})
     amount, reason = body.get("amount"), body.get("reason", "")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
-        return _error(400, "amount must be an integer number of won", {"amount": "must be an integer"})
+        return error(400, "amount must be an integer number of won", {"amount": "must be an integer"})
+    if amount is not None and amount < 1:
+        return error(400, "amount must be at least 1", {"amount": "must be at least 1"})
     # The guide's canMsg row: 100 bytes, and encodable (a lone surrogate from JSON is not).
     if not isinstance(reason, str) or specs.field_problem("cancel_request", "canMsg", reason):
-        return _error(400, "reason must be a string of at most 100 bytes", {"reason": "at most 100 bytes"})
+        return error(400, "reason must be a string of at most 100 bytes", {"reason": "at most 100 bytes"})
     try:
         order = payments().cancel(ord_no, amount, reason)
     except PaymentError as exc:
-        return _error(exc.status, str(exc))
+        return error(exc.status, str(exc))
     return jsonify(order.as_dict(store().attempts(ord_no)))
 
 
@@ -141,5 +177,5 @@ def reconcile_order(ord_no: str):
     try:
         order = payments().reconcile(ord_no, review=True)
     except PaymentError as exc:
-        return _error(exc.status, str(exc))
+        return error(exc.status, str(exc))
     return jsonify(order.as_dict(store().attempts(ord_no)))

@@ -29,15 +29,16 @@ SANDBOX_PREFIX = "/sandbox/kispg"
 def return_url(order: CheckoutOrder, config: Config, script_root: str) -> str:
     """The absolute returnUrl: the attempt's ordNo (a failed auth posts only resultCd/resultMsg) and its token."""
     # Built by hand rather than with url_for: this runs on every checkout view (see bench/).
+    prefix = config.get("WEBVIEW_URL_PREFIX", "")  # init_app's mount point inside a shop's own app
     query = urlencode({"ordNo": order.kispg_ord_no, TOKEN_PARAM: order.token})
-    return f"{external_base()}{script_root}{RETURN_PATH}?{query}"
+    return f"{external_base()}{script_root}{prefix}{RETURN_PATH}?{query}"
 
 
 def auth_action(config: Config, script_root: str) -> str:
     """Where the browser posts the auth form: the built-in sandbox, or KISPG's /v2/auth."""
     if config["KISPG_ENV"] == "sandbox":
         # Relative: KISPG_BASE_URL may be loopback (`serve` sets it), which a phone cannot reach.
-        return f"{script_root}{SANDBOX_PREFIX}/v2/auth"
+        return f"{script_root}{config.get('WEBVIEW_URL_PREFIX', '')}{SANDBOX_PREFIX}/v2/auth"
     return base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL")).rstrip("/") + "/v2/auth"
 
 

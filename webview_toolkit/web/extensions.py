@@ -13,6 +13,7 @@ from ..config import ConfigError
 from ..kispg.client import KispgClient, base_url_for
 from ..payments import Payments
 from ..store import OrderStore
+from ..webhooks.delivery import Deliverer
 
 KEY = "webview_toolkit"
 
@@ -24,12 +25,14 @@ class Services:
     store: OrderStore
     client: KispgClient
     payments: Payments
+    webhooks: Deliverer | None  # None when no WEBVIEW_WEBHOOK_URL is set
 
 
 def init_app(app: Flask) -> None:
     """Build the services for this app and keep the merchant key out of its logs."""
     config = app.config
-    sandbox_url = (config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/") + "/sandbox/kispg"
+    sandbox_url = ((config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+                   + config.get("WEBVIEW_URL_PREFIX", "") + "/sandbox/kispg")
     session_factory = config.get("KISPG_SESSION_FACTORY")
     client = KispgClient(
         base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL"), sandbox_url=sandbox_url),
@@ -37,49 +40,58 @@ def init_app(app: Flask) -> None:
         timeout=(config["KISPG_CONNECT_TIMEOUT"], config["KISPG_TIMEOUT"]),
         session=session_factory(app) if session_factory else None,
     )
-    store = open_store(config["WEBVIEW_DATABASE_URL"])
+    store = open_store(config["WEBVIEW_DATABASE_URL"], webhook_urls=config["WEBVIEW_WEBHOOK_URLS"])
     payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
                         settle_after=config["KISPG_RECONCILE_AFTER"],
                         check_interval=config["WEBVIEW_INQUIRY_INTERVAL"])
-    app.extensions[KEY] = Services(store, client, payments)
+    webhooks = None
+    if config["WEBVIEW_WEBHOOK_URLS"]:
+        webhook_factory = config.get("WEBVIEW_WEBHOOK_SESSION_FACTORY")
+        webhooks = Deliverer(store, config["WEBVIEW_WEBHOOK_SECRET"],
+                             allow_private=config["WEBVIEW_WEBHOOK_ALLOW_PRIVATE"] or config["KISPG_ENV"] == "sandbox",
+                             **({"session": webhook_factory(app)} if webhook_factory else {}))
+    app.extensions[KEY] = Services(store, client, payments, webhooks)
     # Logger filters do not apply to records propagated from children: give each its own.
     names = ["werkzeug", "webview_toolkit"] + [n for n in logging.root.manager.loggerDict if n.startswith("webview_toolkit.")]
     for logger in [app.logger] + [logging.getLogger(name) for name in names]:
         KeyRedactor.guard(logger, config["KISPG_MERCHANT_KEY"])
+        KeyRedactor.guard(logger, config.get("WEBVIEW_WEBHOOK_SECRET"), "[webhook secret]")
     # The handler's own redactor covers loggers made after this point too.
-    KeyRedactor.guard(logs.configure(config["WEBVIEW_LOG_FORMAT"]), config["KISPG_MERCHANT_KEY"])
+    handler = logs.configure(config["WEBVIEW_LOG_FORMAT"])
+    KeyRedactor.guard(handler, config["KISPG_MERCHANT_KEY"])
+    KeyRedactor.guard(handler, config.get("WEBVIEW_WEBHOOK_SECRET"), "[webhook secret]")
 
 
-def open_store(url: str) -> OrderStore:
+def open_store(url: str, *, webhook_urls=()) -> OrderStore:
     """The order store on `url`; ConfigError with one line (URL without password, and the fix) when it cannot open."""
     try:
-        return OrderStore(url)
+        return OrderStore(url, webhook_urls=webhook_urls)
     except (ImportError, ArgumentError, DBAPIError, ValueError) as exc:
         raise ConfigError(database.describe(url, exc)) from None
 
 
 class KeyRedactor(logging.Filter):
-    """Replace merchant keys in any log record, whatever logged it; one per logger, however many apps."""
+    """Replace merchant keys (and webhook secrets) in any log record, whatever logged it; one per logger."""
 
     def __init__(self):
         super().__init__("redact-merchant-key")
-        self._keys: set[str] = set()
+        self._keys: dict[str, str] = {}  # secret → what replaces it
 
     @classmethod
-    def guard(cls, logger: logging.Filterer, key: str) -> None:
+    def guard(cls, logger: logging.Filterer, key: str | None, label: str = "[merchant key]") -> None:
         """Make sure the logger's redactor knows this key (adding the redactor once)."""
         redactor = next((f for f in logger.filters if isinstance(f, cls)), None)
         if redactor is None:
             redactor = cls()
             logger.addFilter(redactor)
         if key:
-            redactor._keys.add(key)
+            redactor._keys[key] = label
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if any(key in message for key in self._keys):
-            for key in self._keys:
-                message = message.replace(key, "[merchant key]")
+            for key, label in self._keys.items():
+                message = message.replace(key, label)
             record.msg, record.args = message, None
         return True
 
