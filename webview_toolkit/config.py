@@ -1,6 +1,7 @@
 """Service settings: embedded defaults, then environment variables, then the test config."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -14,7 +15,7 @@ ENV_KEYS = (
     "KISPG_ENV", "KISPG_MID", "KISPG_MERCHANT_KEY", "KISPG_BASE_URL", "KISPG_TIMEOUT", "KISPG_RECONCILE_AFTER",
     "WEBVIEW_INQUIRY_INTERVAL",
     "WEBVIEW_DATABASE_URL", "WEBVIEW_PUBLIC_URL", "WEBVIEW_ADMIN_TOKEN", "WEBVIEW_API_TOKEN",
-    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME",
+    "WEBVIEW_APP_UA_TOKEN", "WEBVIEW_APP_SCHEME", "KISPG_NOTI_ALLOW", "WEBVIEW_TRUSTED_PROXIES",
 )
 
 DEFAULTS = {
@@ -34,6 +35,11 @@ DEFAULTS = {
     "WEBVIEW_API_TOKEN": None,
     "WEBVIEW_APP_UA_TOKEN": None,
     "WEBVIEW_APP_SCHEME": None,
+    # Where KISPG's notifications may come from (addresses or networks, comma-separated; '*' any).
+    # Unset: the guide's two senders (§2.2), or any address with the sandbox.
+    "KISPG_NOTI_ALLOW": None,
+    # How many reverse proxies in front of the service to believe X-Forwarded-For from (0: none).
+    "WEBVIEW_TRUSTED_PROXIES": 0,
 }
 
 SANDBOX_MID = "sandbox00m"
@@ -79,6 +85,26 @@ def resolve(config: dict, instance_path: str) -> None:
     except (TypeError, ValueError):
         problems.append("WEBVIEW_INQUIRY_INTERVAL must be a number of seconds from 0 to 3600, "
                         f"got {config['WEBVIEW_INQUIRY_INTERVAL']!r}")
+    allow = config.get("KISPG_NOTI_ALLOW")
+    if allow is None:
+        from .notifications import GUIDE_SOURCES
+        allow = ("*",) if env == "sandbox" else GUIDE_SOURCES
+    elif isinstance(allow, str):
+        allow = tuple(part.strip() for part in allow.split(",") if part.strip())
+    config["KISPG_NOTI_ALLOW"] = tuple(allow)
+    for rule in config["KISPG_NOTI_ALLOW"]:
+        if rule != "*":
+            try:
+                ipaddress.ip_network(rule, strict=False)
+            except ValueError:
+                problems.append(f"KISPG_NOTI_ALLOW has {rule!r}, not an address or network")
+    try:
+        config["WEBVIEW_TRUSTED_PROXIES"] = int(config["WEBVIEW_TRUSTED_PROXIES"])
+        if not 0 <= config["WEBVIEW_TRUSTED_PROXIES"] <= 10:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("WEBVIEW_TRUSTED_PROXIES must be a whole number from 0 to 10, "
+                        f"got {config['WEBVIEW_TRUSTED_PROXIES']!r}")
     if env == "sandbox":
         if not config["KISPG_MID"] or not config["KISPG_MERCHANT_KEY"]:
             config["KISPG_MID"], config["KISPG_MERCHANT_KEY"] = sandbox_merchant(instance_path)

@@ -61,6 +61,11 @@ orders = Table(
     Column("attempt_no", Integer, nullable=False, default=1, server_default="1"),
     # No inquiry for this order before then, whoever asks (result-page views included).
     Column("next_check_at", DateTime(timezone=True)),
+    # A virtual account issued for the order (guide §3.2.2 vacntNo 20, lmtDay 8; the bank by §9 code).
+    Column("vacnt_no", String(20)),
+    Column("vbank_cd", String(3)),
+    Column("vacnt_holder", String(30)),
+    Column("lmt_day", String(8)),
 )
 
 events = Table(
@@ -176,6 +181,10 @@ class Order:
     updated_at: datetime
     attempt_no: int
     next_check_at: datetime | None
+    vacnt_no: str | None
+    vbank_cd: str | None
+    vacnt_holder: str | None
+    lmt_day: str | None
 
     @property
     def remaining_amt(self) -> int:
@@ -198,7 +207,15 @@ class Order:
             "easyPayCd": self.easy_pay_cd,
             "createdAt": _aware(self.created_at).isoformat(), "updatedAt": _aware(self.updated_at).isoformat(),
             "attempts": [attempt.as_dict() for attempt in attempts],
+            "virtualAccount": self.virtual_account(),
         }
+
+    def virtual_account(self) -> dict[str, Any] | None:
+        """The issued virtual account as the API shows it (bank name from the §9 table), or None."""
+        if not self.vacnt_no:
+            return None
+        from . import vbank  # vbank reads the registry; the store needs it only here
+        return vbank.account_of(self).as_dict()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import os
 from flask import Flask
 
 from ..config import DEFAULTS, from_environment, resolve
-from . import api, checkout, device, extensions, health, results, returns
+from . import api, checkout, device, extensions, health, noti, results, returns
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     resolve(app.config, app.instance_path)
     app.json.ensure_ascii = False
     extensions.init_app(app)
-    for blueprint in (health.bp, api.bp, checkout.bp, returns.bp, results.bp, device.bp):
+    for blueprint in (health.bp, api.bp, checkout.bp, returns.bp, results.bp, device.bp, noti.bp):
         app.register_blueprint(blueprint)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint
