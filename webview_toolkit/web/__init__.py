@@ -23,5 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint
+        # The sandbox notifies this service's own receiver, over the session the client uses.
+        public = (app.config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+        app.config.setdefault("KISPG_SANDBOX_NOTI_URL", public + "/kispg/noti")
+        app.config.setdefault("KISPG_SANDBOX_SESSION_FACTORY", app.config.get("KISPG_SESSION_FACTORY"))
         app.register_blueprint(create_sandbox_blueprint(), url_prefix=checkout.SANDBOX_PREFIX)
     return app
