@@ -62,7 +62,8 @@ def service_config(tmp_path, **overrides) -> dict:
 # Test modules whose service tests also run on PostgreSQL.
 POSTGRES_MODULES = frozenset({
     "test_web_api", "test_web_returns", "test_web_results", "test_payments", "test_secrets",
-    "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations",
+    "test_reliability", "test_load", "test_hostile", "test_store", "test_migrations", "test_vbank",
+    "test_notifications",
 })
 BACKENDS = ("sqlite", "postgresql")
 
