@@ -149,6 +149,8 @@ class FakeKispg:
         answer = {"resultCd": "0000", "resultMsg": "정상", "payMethod": held.pay_method, "tid": found,
                   "ordNo": held.ord_no, "amt": str(held.amt), "trxStatus": status,
                   "cancelData": json.dumps(rows) if rows else ""}
+        if held.pay_method == "vacnt":  # §3.4.2: a virtual account's inquiry carries vacntNo and lmtDay
+            answer.update(vacntNo="56211234567890", lmtDay=self.lmt_day, fnNm="국민")
         if mode == "other_ord_no":
             answer["ordNo"] = "X" * 30
         if mode == "no_ord_no":

@@ -314,13 +314,23 @@ def test_a_review_takes_the_cancelled_amount_from_kispg(shop):
 
 def test_kispg_showing_a_deposit_wait_never_reads_as_paid(shop):
     ord_no = shop.order()
-    form = shop.form(ord_no)
+    form = shop.form(ord_no, method="vacnt")
+    shop.kispg.arm("approve", "timeout_after")
+    shop.kispg.arm("inquire", "timeout")
+    shop.post(ord_no, form)
+    order = shop.payments.reconcile(ord_no)
+    assert order.status == "awaiting_deposit" and shop.kinds(ord_no)[-1] == "reconciled_awaiting_deposit"
+    assert (order.vacnt_no, order.vbank_cd, order.lmt_day) == ("56211234567890", "004", "20261204")
+
+
+def test_a_deposit_wait_naming_no_account_needs_review(shop):
+    ord_no = shop.order()
+    form = shop.form(ord_no)  # a card payment KISPG reports as waiting for a deposit, with no vacntNo
     shop.kispg.arm("approve", "timeout_after")
     shop.kispg.arm("inquire", "timeout")
     shop.post(ord_no, form)
     shop.kispg.held[form["tid"]].awaiting_deposit = True
-    assert shop.payments.reconcile(ord_no).status == "awaiting_deposit"
-    assert shop.kinds(ord_no)[-1] == "reconciled_awaiting_deposit"
+    assert shop.payments.reconcile(ord_no).status == "needs_review"
 
 
 def test_a_cancel_with_a_lost_answer_is_settled_by_inquiry(shop):

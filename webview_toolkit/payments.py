@@ -333,6 +333,9 @@ class Payments:
             if inquiry.trx_status == codes.TRX_CANCELLED:
                 moved = self.store.transition(ord_no, S.CANCELLED, "reconciled_cancelled", detail=detail,
                                               cancelled_amt=order.goods_amt, **bind)
+            elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT and not inquiry.raw.get("vacntNo"):
+                # Waiting for money into an account nobody can name: the shopper could not pay it.
+                return self._review_reconcile(order, "KISPG waits for a deposit but names no vacntNo")
             elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT:
                 moved = self.store.transition(ord_no, S.AWAITING_DEPOSIT, "reconciled_awaiting_deposit",
                                               detail=detail, **_approval_columns(inquiry),
