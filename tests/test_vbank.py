@@ -159,6 +159,22 @@ def test_past_the_deadline_without_a_deposit_the_order_expires(app, client):
     assert "refresh" not in html
 
 
+def test_a_deposit_after_we_expired_the_order_is_reported_for_a_person(app, client):
+    late, never = issue(client), issue(client)
+    lmt = vbank.parse_lmt_day(late["virtualAccount"]["lmtDay"])
+    payments = services(app).payments
+    payments.clock = lambda: datetime(lmt.year, lmt.month, lmt.day, tzinfo=KST) + timedelta(days=1, seconds=1)
+    assert [payments.reconcile(o["ordNo"]).status for o in (late, never)] == ["expired", "expired"]
+    # KISPG's bank still took the money (its clock, not ours): the notice is taken and flagged.
+    sent = client.post("/sandbox/kispg/_deposit", json={"tid": late["tid"], "amount": 39000}).get_json()
+    assert sent["notification"]["delivered"]
+    assert client.get(f"/api/orders/{late['ordNo']}").get_json()["status"] == "expired"
+    assert kinds(app, late["ordNo"])[-1] == "late_deposit_reported"
+    # A deposit notice that KISPG does not bear out is refused, and flags nothing.
+    forged = client.post("/kispg/noti", data=notice(never))
+    assert forged.status_code == 409 and "late_deposit_reported" not in kinds(app, never["ordNo"])
+
+
 def test_cancel_of_an_unpaid_account_closes_it(app, client):
     order = issue(client)
     part = client.post(f"/api/orders/{order['ordNo']}/cancel", json={"amount": 1000}, headers=ADMIN)

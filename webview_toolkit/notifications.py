@@ -28,6 +28,7 @@ from typing import Iterable, Mapping
 from urllib.parse import parse_qsl
 
 from .kispg import codes
+from .kispg.errors import KispgError
 from .lifecycle import STUCK, WAITING, OrderStatus
 from .payments import Payments
 
@@ -172,8 +173,27 @@ def receive(payments: Payments, fields: Mapping[str, str], *, signed: bool) -> N
         order = payments.reconcile(order.ord_no)
     deposit = fields.get("resultCd") in DEPOSIT_NOTICE_CODES or (
         (fields.get("payMethod") or "").lower() == "vacnt" and fields.get("trxStatus") == codes.TRX_APPROVED)
+    if deposit and order.status == S.EXPIRED:
+        return _late_deposit(payments, order)
     unsettled = WAITING + STUCK if deposit else STUCK
     if order.status in unsettled:
         # KISPG does not (yet) show what the notice says, or could not be asked: the sender resends.
         raise NoticeRefused(503, f"order {order.ord_no} is still {order.status}: not confirmed by /v2/order")
+    return NoticeTaken(order.ord_no, order.status)
+
+
+def _late_deposit(payments: Payments, order) -> NoticeTaken:
+    """A deposit notice for an order we expired: if KISPG shows the money, a person must refund or ship.
+
+    Nothing automatic leaves `expired` (lifecycle.FINAL), so the order stays; the event says why
+    someone has to look. A notice KISPG does not bear out is refused like any other.
+    """
+    try:
+        inquiry = payments.client.inquire(tid=order.tid, goods_amt=order.goods_amt)
+    except KispgError as exc:
+        raise NoticeRefused(503, f"/v2/order could not confirm the deposit: {type(exc).__name__}") from None
+    if (inquiry.trx_status, inquiry.ord_no, inquiry.amt) != (codes.TRX_APPROVED, order.kispg_ord_no,
+                                                            str(order.goods_amt)):
+        raise NoticeRefused(409, f"KISPG shows no deposit into expired order {order.ord_no}'s account")
+    payments.store.log(order.ord_no, "late_deposit_reported", {"tid": order.tid, "trxStatus": inquiry.trx_status})
     return NoticeTaken(order.ord_no, order.status)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from . import vbank
 from .lifecycle import OrderStatus, S, sources
 
 # Constraint names as Alembic's migrations spell them, so the two always compare equal.
@@ -212,10 +213,7 @@ class Order:
 
     def virtual_account(self) -> dict[str, Any] | None:
         """The issued virtual account as the API shows it (bank name from the §9 table), or None."""
-        if not self.vacnt_no:
-            return None
-        from . import vbank  # vbank reads the registry; the store needs it only here
-        return vbank.account_of(self).as_dict()
+        return vbank.account_of(self).as_dict() if self.vacnt_no else None
 
 
 @dataclass(frozen=True, slots=True)

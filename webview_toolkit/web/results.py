@@ -8,6 +8,7 @@ from ..lifecycle import PENDING, WAITING, OrderStatus as S
 from ..registry import load_registry
 from ..store import Order
 from ..useragent import classify
+from .checkout import SANDBOX_PREFIX
 from .extensions import payments, store
 
 bp = Blueprint("results", __name__)
@@ -58,7 +59,7 @@ def page(ord_no: str):
     app_scheme = config.get("WEBVIEW_APP_SCHEME") if client.own_app else None
     waiting = order.status in WAITING
     # The sandbox's bank: a link to pay the account in (never shown with a real KISPG).
-    sandbox_bank = (f"{request.script_root}/sandbox/kispg/_vacnt/{order.tid}"
+    sandbox_bank = (f"{request.script_root}{SANDBOX_PREFIX}/_vacnt/{order.tid}"
                     if waiting and config["KISPG_ENV"] == "sandbox" else None)
     return render_template("results/page.html", order=order, headline=headline, detail=detail,
                            means=payment_means(order), app_scheme=app_scheme, failed=order.status == S.FAILED,
