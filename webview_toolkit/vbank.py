@@ -11,12 +11,12 @@ is read from `vacntNm` when present (no public source shows its name).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, Mapping
 
 from .kispg import specs
 from .kispg.client import Refund
-from .kispg.signing import KST
+from .kispg.signing import deposit_deadline
 from .registry import RegistryError, load_registry
 
 # Unverified field names, read when present; the guide's tables have none of them.
@@ -40,8 +40,7 @@ class VirtualAccount:
     @property
     def deadline(self) -> datetime | None:
         """The last moment a deposit counts: the end of lmtDay in KST (our reading; the guide gives a date)."""
-        day = parse_lmt_day(self.lmt_day)
-        return None if day is None else datetime.combine(day, time(23, 59, 59), KST)
+        return deposit_deadline(self.lmt_day)
 
     def deadline_ko(self) -> str | None:
         """The deadline as a shopper reads it: 2026년 12월 4일(금) 23:59까지."""
@@ -69,8 +68,8 @@ def parse_lmt_day(value: str | None):
 
 def is_past_deadline(lmt_day: str | None, now: datetime) -> bool:
     """Whether `now` is after the end of lmtDay (KST); an account without a readable deadline never expires here."""
-    day = parse_lmt_day(lmt_day)
-    return day is not None and now.astimezone(KST) > datetime.combine(day, time(23, 59, 59), KST)
+    deadline = deposit_deadline(lmt_day)
+    return deadline is not None and now > deadline
 
 
 def _tables():

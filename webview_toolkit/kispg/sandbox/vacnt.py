@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime, time
+from datetime import datetime
 
 from flask import Response, current_app, jsonify, render_template, request, url_for
 
 from .. import codes
-from ..signing import KST, edi_date_now
+from ..signing import deposit_deadline, edi_date_now
 from .common import merchant, state
 from .state import Payment
 
@@ -61,7 +61,7 @@ def move_deadline(tid: str):
         paid = sandbox.payments.get(tid)
         if paid is None or paid.auth.pay_method != "vacnt":
             return jsonify(error=f"no virtual account under tid {tid!r}"), 404
-        if _day(lmt_day) is None:
+        if len(lmt_day) != 8 or deposit_deadline(lmt_day) is None:
             return jsonify(error="lmtDay must be a date as yyyyMMdd"), 400
         sandbox.payments[tid] = replace(paid, lmt_day=lmt_day)
     return jsonify(tid=tid, lmtDay=lmt_day)
@@ -127,16 +127,9 @@ def _bank_name(code: str) -> str:
     return (registry.codes.name("vbank", code) if registry is not None else None) or code
 
 
-def _day(value: str):
-    try:
-        return datetime.strptime(value, "%Y%m%d").date() if len(value) == 8 else None
-    except ValueError:
-        return None
-
-
 def _past(lmt_day: str, now: datetime) -> bool:
-    day = _day(lmt_day)
-    return day is not None and now.astimezone(KST) > datetime.combine(day, time(23, 59, 59), KST)
+    deadline = deposit_deadline(lmt_day)
+    return deadline is not None and now > deadline
 
 
 def _back_to_page(tid: str, message: str) -> Response:
