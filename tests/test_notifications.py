@@ -174,3 +174,22 @@ def test_the_sandbox_stops_resending_once_the_merchant_says_ok():
         notifier.deliver_due()
         moments[0] += timedelta(hours=1)
     assert len(merchant.seen) == 3 and notifier.get(1).delivered
+
+
+def test_the_sandbox_resends_by_itself_until_taken():
+    """With auto_resend, a timer makes the resends (no test drives them); awaited, not slept on."""
+    merchant, taken = Merchant(failures=2), threading.Event()
+    real_post = merchant.post
+
+    def post(url, data, timeout):
+        response = real_post(url, data, timeout)
+        if response.status_code == 200:
+            taken.set()
+        return response
+
+    merchant.post = post
+    notifier = Notifier(clock=datetime.now, session_factory=lambda: merchant, backoff=(0.0, 0.0, 0.0))
+    notifier.enqueue("http://shop.test/kispg/noti", {"ordNo": "o"})
+    notifier.deliver_due()
+    assert taken.wait(10), "the timer resent until the merchant said OK"
+    assert len(merchant.seen) == 3

@@ -39,10 +39,12 @@ class Notice:
     delivered: bool = False
     last_result: str = ""
 
+    max_sends: int = MAX_SENDS
+
     @property
     def given_up(self) -> bool:
         """No more sends: the bound was reached without success."""
-        return not self.delivered and self.sends >= MAX_SENDS
+        return not self.delivered and self.sends >= self.max_sends
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (the fields carry a hash, never the key)."""
@@ -58,6 +60,7 @@ class Notifier:
     clock: Callable[[], datetime]
     session_factory: Callable[[], requests.Session] = requests.Session
     auto_resend: bool = True
+    backoff: tuple[float, ...] = BACKOFF
     lock: threading.Lock = field(default_factory=threading.Lock)
     notices: list[Notice] = field(default_factory=list)
     timer: threading.Timer | None = None
@@ -65,7 +68,8 @@ class Notifier:
     def enqueue(self, url: str, fields: Mapping[str, str]) -> Notice:
         """Queue a notification, due now."""
         with self.lock:
-            notice = Notice(id=len(self.notices) + 1, url=url, fields=dict(fields), next_at=self.clock())
+            notice = Notice(id=len(self.notices) + 1, url=url, fields=dict(fields), next_at=self.clock(),
+                            max_sends=len(self.backoff) + 1)
             self.notices.append(notice)
         return notice
 
@@ -93,7 +97,7 @@ class Notifier:
         except requests.RequestException as exc:
             ok, result = False, type(exc).__name__
         sends = notice.sends + 1
-        wait = BACKOFF[min(sends - 1, len(BACKOFF) - 1)]
+        wait = self.backoff[min(sends - 1, len(self.backoff) - 1)]
         updated = replace(notice, sends=sends, delivered=ok, last_result=result,
                           next_at=self.clock() + timedelta(seconds=wait))
         with self.lock:
