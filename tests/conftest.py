@@ -68,6 +68,7 @@ POSTGRES_MODULES = frozenset({
     "test_logs", "test_expiry", "test_web_edge",
     "test_webhooks_outbox", "test_webhooks_delivery", "test_idempotency", "test_web_mount",
     "test_migrations_webhooks",
+    "test_vbank", "test_notifications",
 })
 BACKENDS = ("sqlite", "postgresql")
 

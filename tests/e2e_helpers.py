@@ -28,6 +28,8 @@ DOC_SHOTS = {
     "kakaotalk_android-fail/result.png": "result-failed.png",
     "device_test/device-test.png": "device-test.png",
     "desktop_chrome/overlay.png": "checkout-desktop-overlay.png",
+    "kakaotalk_ios-vbank/awaiting.png": "result-vbank-awaiting.png",
+    "kakaotalk_ios-vbank/paid.png": "result-vbank-paid.png",
 }
 
 # Phone-sized contexts: iPhone 14 and Pixel 7 CSS viewports (scale 2 keeps the pictures small).

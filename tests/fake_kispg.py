@@ -45,6 +45,8 @@ class FakeKispg:
     approvals: Counter = field(default_factory=Counter)  # KISPG ordNo -> approvals made
     cancels: list[tuple[str, int]] = field(default_factory=list)  # (tid, amount) cancels made
     serial: int = 0
+    lmt_day: str = "20261204"  # the deadline of the virtual accounts it issues
+    refunds: list = field(default_factory=list)  # (tid, Refund) of virtual-account refunds made
 
     # -- the test's side ---------------------------------------------------------------------------
 
@@ -67,6 +69,10 @@ class FakeKispg:
         if not any(h.ord_no == ord_no for h in self.held.values()):
             self.held[tid] = Held(ord_no, amt, method)
             self.approvals[ord_no] += 1
+
+    def deposit(self, tid: str) -> None:
+        """The shopper paid the whole amount into the virtual account issued under this tid."""
+        self.held[tid].awaiting_deposit = False
 
     def arm(self, operation: str, mode: str) -> None:
         """Answer the next `operation` call with the fault `mode`."""
@@ -103,7 +109,7 @@ class FakeKispg:
             raise DeclinedError("amount", result_cd=codes.AMOUNT_MISMATCH, result_msg="금액 불일치")
         if mode == "lost":
             raise KispgTimeout("read timeout", url="fake", phase="read")
-        self.held[tid] = Held(ord_no, amt, method)
+        self.held[tid] = Held(ord_no, amt, method, awaiting_deposit=method == "vacnt")
         self.approvals[ord_no] += 1
         if mode == "timeout_after":
             raise KispgTimeout("read timeout", url="fake", phase="read")
@@ -113,6 +119,9 @@ class FakeKispg:
             raise ResponseMismatchError("amt in the answer is 1", field="amt", expected=str(amt), actual="1")
         answer = {"resultCd": "3001", "resultMsg": "카드 결제 성공", "payMethod": method, "tid": tid,
                   "ordNo": ord_no, "amt": str(amt), "appNo": "12345678", "appDtm": "20261201120000"}
+        if method == "vacnt":  # an account issued (guide §3.2.2 vacntNo, lmtDay; the bank by name in fnNm)
+            answer.update(resultCd="4100", resultMsg="가상계좌 발급 성공", vacntNo="56211234567890",
+                          lmtDay=self.lmt_day, fnNm="국민")
         if mode == "other_ord_no":
             answer["ordNo"] = "X" * 30
         if mode == "no_ord_no":
@@ -143,6 +152,8 @@ class FakeKispg:
         answer = {"resultCd": "0000", "resultMsg": "정상", "payMethod": held.pay_method, "tid": found,
                   "ordNo": held.ord_no, "amt": str(held.amt), "trxStatus": status,
                   "cancelData": json.dumps(rows) if rows else ""}
+        if held.pay_method == "vacnt":  # §3.4.2: a virtual account's inquiry carries vacntNo and lmtDay
+            answer.update(vacntNo="56211234567890", lmtDay=self.lmt_day, fnNm="국민")
         if mode == "other_ord_no":
             answer["ordNo"] = "X" * 30
         if mode == "no_ord_no":
@@ -150,7 +161,7 @@ class FakeKispg:
         return Inquiry.from_response(answer)
 
     def cancel(self, tid: str, can_amt, *, reason: str, pay_method: str = "card", partial: bool = False,
-               ord_no: str | None = None, **_ignored) -> Cancellation:
+               ord_no: str | None = None, refund=None, **_ignored) -> Cancellation:
         self.calls.append(("cancel", tid))
         mode = self._fault("cancel")
         if mode == "decline":
@@ -163,8 +174,13 @@ class FakeKispg:
             raise DeclinedError("over", result_cd=codes.CANCEL_OVER_BALANCE, result_msg="잔액 초과")
         if mode == "lost":
             raise KispgTimeout("read timeout", url="fake", phase="read")
+        if held.pay_method == "vacnt" and not held.awaiting_deposit and refund is None:
+            raise DeclinedError("refund", result_cd=codes.MISSING_FIELD,
+                                result_msg=codes.missing_field_message("refundBankCd"))
         held.cancelled += amount
         self.cancels.append((tid, amount))
+        if refund is not None:
+            self.refunds.append((tid, refund))
         if mode == "timeout_after":
             raise KispgTimeout("read timeout", url="fake", phase="read")
         answer = {"resultCd": codes.CANCELLED, "resultMsg": "취소 성공", "payMethod": held.pay_method, "tid": tid,

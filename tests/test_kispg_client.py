@@ -126,6 +126,8 @@ def test_virtual_account_refund(sandbox, kispg):
     tid = authenticate(sandbox, payMethod="vacnt")
     approval = kispg.approve(tid, 39000)
     assert approval.vacnt_no and approval.lmt_day
+    # The shopper pays the account in (the sandbox's bank), then the merchant refunds it.
+    assert sandbox.test_client().post("/_deposit", json={"tid": tid, "amount": 39000}).status_code == 200
     refund = kispg.cancel(tid, 39000, reason="환불", pay_method="vacnt", refund=Refund("004", "123456789", "임꺽정"))
     assert refund.result_cd == "2211"
 

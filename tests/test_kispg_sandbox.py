@@ -357,6 +357,13 @@ def test_cancel_keeps_the_remaining_balance(web):
 def test_virtual_account_refund_needs_all_refund_fields(web):
     tid = paid(web, 5000, payMethod="vacnt")
     body = dict(payMethod="vacnt", refundBankCd="004", refundAccnt="123456789")
+    # Before a deposit there is nothing to refund, and the account is closed whole (our choice).
+    assert cancel(web, tid, 5000, partial="0", refundNm="임꺽정", **body)["resultCd"] == "S101"
+    assert cancel(web, tid, 1000, payMethod="vacnt")["resultCd"] == "S101"
+    assert web.post("/_deposit", json={"tid": tid, "amount": 5000}).status_code == 200
+    assert inquire(web, 5000, tid=tid)["trxStatus"] == TRX_APPROVED
+    assert cancel(web, tid, 5000, partial="0", payMethod="vacnt") == {
+        "resultCd": "S100", "resultMsg": "필수입력항목이 빠져있습니다.(refundBankCd)"}
     assert cancel(web, tid, 5000, partial="0", **body) == {
         "resultCd": "S100", "resultMsg": "필수입력항목이 빠져있습니다.(refundNm)"}
     assert cancel(web, tid, 5000, partial="0", refundNm="임꺽정", **body)["resultCd"] == "2211"

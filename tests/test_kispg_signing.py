@@ -113,3 +113,10 @@ def test_the_key_never_appears_in_an_error():
         with pytest.raises(SignatureError) as caught:
             verify_auth_result(fields, mid=MID, merchant_key=KEY, now=NOW)
         assert KEY not in str(caught.value) and KEY not in repr(caught.value.args)
+
+
+def test_a_deposit_deadline_is_the_end_of_lmt_day_in_kst():
+    from webview_toolkit.kispg.signing import KST, deposit_deadline
+    assert deposit_deadline("20261204") == datetime(2026, 12, 4, 23, 59, 59, tzinfo=KST)
+    for value in (None, "", "2026124", "20261304", "2026-12-4", "２０２６１２０４"):
+        assert deposit_deadline(value) is None, value

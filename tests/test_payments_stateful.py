@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from webview_toolkit.lifecycle import STUCK, OrderStatus as S
+from webview_toolkit.notifications import NoticeRefused, receive
 from webview_toolkit.payments import PaymentError
 
 from .fake_kispg import APPROVE_FAULTS, CANCEL_FAULTS, INQUIRE_FAULTS
@@ -57,6 +58,33 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.post_return(sent, twice)
         return sent
 
+    @rule(target=forms, ord_no=orders, twice=st.booleans())
+    def pay_by_account(self, ord_no, twice):
+        """A 가상계좌 attempt: KISPG issues an account (4100), which must not read as paid."""
+        order = self.shop.store.get(ord_no)
+        kispg_ord_no, token = self.shop.checkout(ord_no)
+        form = self.shop.form(ord_no, amt=order.goods_amt, method="vacnt")
+        sent = (ord_no, kispg_ord_no, token, form)
+        self.post_return(sent, twice)
+        return sent
+
+    @rule(ord_no=orders)
+    def shopper_deposits(self, ord_no):
+        held = self.shop.kispg.held.get(self.shop.store.get(ord_no).tid or "")
+        if held is not None and held.awaiting_deposit and not held.cancelled:
+            self.shop.kispg.deposit(self.shop.store.get(ord_no).tid)
+
+    @rule(ord_no=orders, other=orders, forged_amount=st.booleans())
+    def kispg_notifies(self, ord_no, other, forged_amount):
+        """A deposit notice, maybe naming another order's tid or a wrong amount: a hint, never proof."""
+        order, theirs = self.shop.store.get(ord_no), self.shop.store.get(other)
+        fields = {"ordNo": order.kispg_ord_no, "tid": theirs.tid or "", "resultCd": "4110", "payMethod": "vacnt",
+                  "amt": str(order.goods_amt + (1 if forged_amount else 0))}
+        try:
+            receive(self.shop.payments, fields, signed=False)
+        except NoticeRefused:
+            pass
+
     @rule(sent=forms, twice=st.booleans())
     def post_return(self, sent, twice):
         ord_no, kispg_ord_no, token, form = sent
@@ -87,7 +115,7 @@ class PaymentsMachine(RuleBasedStateMachine):
     @rule(ord_no=orders, part=st.booleans())
     def cancel(self, ord_no, part):
         order = self.shop.store.get(ord_no)
-        if order.status in (S.PAID, S.PARTIALLY_CANCELLED):
+        if order.status in (S.PAID, S.PARTIALLY_CANCELLED, S.AWAITING_DEPOSIT):
             self.cancel_asked.add(ord_no)
         try:
             self.shop.payments.cancel(ord_no, 1000 if part and order.remaining_amt > 1000 else None)
@@ -144,6 +172,16 @@ class PaymentsMachine(RuleBasedStateMachine):
             assert held.ord_no == order.kispg_ord_no and held.amt == order.goods_amt
             assert held.cancelled < held.amt, f"{order.ord_no} is {order.status} but KISPG shows it cancelled"
             assert held.cancelled == order.cancelled_amt
+            assert not held.awaiting_deposit, f"{order.ord_no} is {order.status} but its account was never paid in"
+
+    @invariant()
+    def an_account_waiting_for_money_is_one_kispg_issued(self):
+        if not hasattr(self, "shop"):
+            return
+        for order in self.shop.store.in_status([S.AWAITING_DEPOSIT]):
+            held = self.shop.kispg.held.get(order.tid)
+            assert held is not None and held.pay_method == "vacnt" and held.ord_no == order.kispg_ord_no
+            assert order.vacnt_no and order.lmt_day
 
 
 PaymentsMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=40, deadline=None,

@@ -35,15 +35,16 @@ class Shop:
         page = self.store.checkout_order(ord_no)
         return page.kispg_ord_no, page.token
 
-    def form(self, ord_no: str, *, tid: str | None = None, amt: int | None = None, result_cd: str = "0000") -> dict:
+    def form(self, ord_no: str, *, tid: str | None = None, amt: int | None = None, result_cd: str = "0000",
+             method: str = "card") -> dict:
         """The signed auth result KISPG posts for the current attempt (authenticating it at the fake)."""
         kispg_ord_no, _ = self.checkout(ord_no)
         amount = AMOUNT if amt is None else amt
-        tid = tid or self.kispg.authenticate(kispg_ord_no, amount)
+        tid = tid or self.kispg.authenticate(kispg_ord_no, amount, method)
         if tid is None:  # KISPG's window refused the ordNo: the browser posts that failure
             return {"resultCd": "A127", "resultMsg": "MOID 중복 또는 이미 처리된 주문"}
         edi = edi_date_now()
-        return {"resultCd": result_cd, "resultMsg": "정상처리", "payMethod": "card", "tid": tid,
+        return {"resultCd": result_cd, "resultMsg": "정상처리", "payMethod": method, "tid": tid,
                 "ordNo": kispg_ord_no, "amt": str(amount), "mbsReserved": "", "ediDate": edi,
                 "encData": sign(self.kispg.mid, edi, amount, KEY)}
 
@@ -314,13 +315,23 @@ def test_a_review_takes_the_cancelled_amount_from_kispg(shop):
 
 def test_kispg_showing_a_deposit_wait_never_reads_as_paid(shop):
     ord_no = shop.order()
-    form = shop.form(ord_no)
+    form = shop.form(ord_no, method="vacnt")
+    shop.kispg.arm("approve", "timeout_after")
+    shop.kispg.arm("inquire", "timeout")
+    shop.post(ord_no, form)
+    order = shop.payments.reconcile(ord_no)
+    assert order.status == "awaiting_deposit" and shop.kinds(ord_no)[-1] == "reconciled_awaiting_deposit"
+    assert (order.vacnt_no, order.vbank_cd, order.lmt_day) == ("56211234567890", "004", "20261204")
+
+
+def test_a_deposit_wait_naming_no_account_needs_review(shop):
+    ord_no = shop.order()
+    form = shop.form(ord_no)  # a card payment KISPG reports as waiting for a deposit, with no vacntNo
     shop.kispg.arm("approve", "timeout_after")
     shop.kispg.arm("inquire", "timeout")
     shop.post(ord_no, form)
     shop.kispg.held[form["tid"]].awaiting_deposit = True
-    assert shop.payments.reconcile(ord_no).status == "awaiting_deposit"
-    assert shop.kinds(ord_no)[-1] == "reconciled_awaiting_deposit"
+    assert shop.payments.reconcile(ord_no).status == "needs_review"
 
 
 def test_a_cancel_with_a_lost_answer_is_settled_by_inquiry(shop):
@@ -358,6 +369,84 @@ def test_a_cancel_answer_naming_another_order_needs_review(shop):
     shop.kispg.arm("cancel", "other_ord_no")
     assert shop.payments.cancel(ord_no).status == "needs_review"
     assert shop.kinds(ord_no)[-1] == "cancel_mismatch"
+
+
+# -- virtual accounts ----------------------------------------------------------------------------------
+
+def issue_account(shop) -> str:
+    ord_no = shop.order()
+    shop.post(ord_no, shop.form(ord_no, method="vacnt"))
+    return ord_no
+
+
+def test_an_issued_virtual_account_waits_for_the_money_with_its_account_stored(shop):
+    ord_no = issue_account(shop)
+    order = shop.store.get(ord_no)
+    assert order.status == "awaiting_deposit" and shop.kinds(ord_no)[-1] == "vbank_issued"
+    assert (order.vacnt_no, order.vbank_cd, order.lmt_day, order.result_cd) == ("56211234567890", "004",
+                                                                                 "20261204", "4100")
+    account = order.as_dict()["virtualAccount"]
+    assert account["bankNm"] == "국민" and account["amount"] == AMOUNT
+    assert account["deadline"] == "2026-12-04T23:59:59+09:00"
+    # No deposit yet: however often anyone asks, it stays waiting.
+    assert shop.payments.reconcile(ord_no).status == "awaiting_deposit"
+    assert shop.payments.reconcile_all()[0].status == "awaiting_deposit"
+
+
+def test_a_confirmed_deposit_makes_it_paid_once(shop):
+    ord_no = issue_account(shop)
+    shop.kispg.deposit(shop.store.get(ord_no).tid)
+    assert shop.payments.reconcile(ord_no).status == "paid"
+    assert shop.payments.reconcile(ord_no).status == "paid"
+    assert shop.kinds(ord_no).count("deposit_confirmed") == 1
+
+
+def test_past_the_deadline_kispg_still_waiting_expires_the_order(tmp_path):
+    from datetime import datetime, time, timedelta
+    moments = [datetime.now(KST)]
+    shop = Shop(f"sqlite:///{tmp_path / 'expiry.sqlite3'}", clock=lambda: moments[0])
+    shop.kispg.lmt_day = moments[0].strftime("%Y%m%d")
+    try:
+        ord_no = issue_account(shop)
+        moments[0] = datetime.combine(moments[0].date(), time(23, 59, 0), KST)
+        assert shop.payments.reconcile(ord_no).status == "awaiting_deposit"  # the last minute still counts
+        moments[0] += timedelta(minutes=1, seconds=1)
+        shop.kispg.arm("inquire", "timeout")
+        assert shop.payments.reconcile(ord_no).status == "awaiting_deposit"  # never expired unasked
+        assert shop.payments.reconcile(ord_no).status == "expired"
+        assert shop.kinds(ord_no)[-1] == "deposit_expired"
+    finally:
+        shop.store.dispose()
+
+
+def test_an_inquiry_naming_another_amount_or_a_closed_account(shop):
+    ord_no = issue_account(shop)
+    shop.kispg.arm("inquire", "other_ord_no")
+    assert shop.payments.reconcile(ord_no).status == "needs_review"
+    assert shop.kinds(ord_no)[-1] == "reconcile_mismatch"
+    closed = issue_account(shop)
+    shop.kispg.held[shop.store.get(closed).tid].cancelled = AMOUNT  # closed in KISPG's own admin
+    assert shop.payments.reconcile(closed).status == "cancelled"
+    assert shop.kinds(closed)[-1] == "reconciled_cancelled"
+
+
+def test_cancel_of_an_unpaid_account_closes_it_whole_and_a_paid_one_needs_a_refund_account(shop):
+    from webview_toolkit.kispg.client import Refund
+    ord_no = issue_account(shop)
+    with pytest.raises(CancelRefused, match="closed whole"):
+        shop.payments.cancel(ord_no, 1000)
+    assert shop.payments.cancel(ord_no).status == "cancelled" and shop.kispg.refunds == []
+    paid = issue_account(shop)
+    shop.kispg.deposit(shop.store.get(paid).tid)
+    shop.payments.reconcile(paid)
+    with pytest.raises(CancelRefused, match="refundBankCd"):
+        shop.payments.cancel(paid)
+    assert shop.status(paid) == "paid"
+    refund = Refund("004", "123456789012", "홍길동")
+    assert shop.payments.cancel(paid, refund=refund).status == "cancelled"
+    assert shop.kispg.refunds == [(shop.store.get(paid).tid, refund)]
+    claim = [e for e in shop.store.events(paid) if e["kind"] == "cancel_claimed"][-1]
+    assert claim["detail"]["refund"] == {"bankCd": "004", "accnt": "****9012"}
 
 
 def test_every_event_payments_can_cause_is_declared_and_tested_here():

@@ -190,14 +190,14 @@ def test_sandbox_admin_routes_answer_loopback_or_the_admin_token(client, method,
 
 def test_every_underscore_route_is_guarded_even_one_added_later():
     bp = create_sandbox_blueprint()
-    bp.add_url_rule("/_deposit", endpoint="deposit", view_func=lambda: ("deposited", 200), methods=["POST"])
+    bp.add_url_rule("/_added_later", endpoint="added_later", view_func=lambda: ("done", 200), methods=["POST"])
     service = Flask("service")
     service.config.update(KISPG_MID=MID, KISPG_MERCHANT_KEY=MERCHANT_KEY, WEBVIEW_ADMIN_TOKEN="admin-token")
     service.register_blueprint(bp, url_prefix="/sandbox/kispg")
     client = service.test_client()
-    assert client.post("/sandbox/kispg/_deposit", environ_base=LAN).status_code == 403
-    assert client.post("/sandbox/kispg/_deposit", environ_base=LAN, headers=ADMIN).status_code == 200
-    assert client.post("/sandbox/kispg/_deposit", environ_base=LAN,
+    assert client.post("/sandbox/kispg/_added_later", environ_base=LAN).status_code == 403
+    assert client.post("/sandbox/kispg/_added_later", environ_base=LAN, headers=ADMIN).status_code == 200
+    assert client.post("/sandbox/kispg/_added_later", environ_base=LAN,
                        headers={"Authorization": "Bearer admin-tokeN"}).status_code == 403
 
 

@@ -21,6 +21,7 @@ ENV_KEYS = (
     "WEBVIEW_INAPP_ESCAPE_APPS", "WEBVIEW_INSTANCE_PATH", "WEBVIEW_ORDER_TTL",
     "WEBVIEW_TRUSTED_PROXIES", "WEBVIEW_LOG_FORMAT", "WEBVIEW_MAX_CONTENT_LENGTH",
     "WEBVIEW_WEBHOOK_URL", "WEBVIEW_WEBHOOK_SECRET", "WEBVIEW_WEBHOOK_ALLOW_PRIVATE", "WEBVIEW_WEBHOOK_WORKER",
+    "KISPG_NOTI_ALLOW",
 )
 INAPP_ESCAPE_MODES = ("off", "offer", "auto")
 
@@ -64,6 +65,9 @@ DEFAULTS = {
     "WEBVIEW_WEBHOOK_ALLOW_PRIVATE": False,
     # Whether `serve` runs the delivery worker in a thread (set 0 when `webview-toolkit worker` runs apart).
     "WEBVIEW_WEBHOOK_WORKER": True,
+    # Where KISPG's notifications may come from (addresses or networks, comma-separated; '*' any).
+    # Unset: the guide's two senders (§2.2), or any address with the sandbox.
+    "KISPG_NOTI_ALLOW": None,
 }
 WEBHOOK_SECRET_MIN = 16
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -163,6 +167,19 @@ def resolve(config: dict, instance_path: str) -> None:
         if token and len(token) < MIN_TOKEN_LENGTH:
             # The token itself is never echoed: only its length.
             problems.append(f"{key} must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}")
+    allow = config.get("KISPG_NOTI_ALLOW")
+    if allow is None:
+        from .notifications import GUIDE_SOURCES
+        allow = ("*",) if config.get("KISPG_ENV") in (None, "sandbox") else GUIDE_SOURCES
+    elif isinstance(allow, str):
+        allow = tuple(part.strip() for part in allow.split(",") if part.strip())
+    config["KISPG_NOTI_ALLOW"] = tuple(allow)
+    for rule in config["KISPG_NOTI_ALLOW"]:
+        if rule != "*":
+            try:
+                ipaddress.ip_network(rule, strict=False)
+            except ValueError:
+                problems.append(f"KISPG_NOTI_ALLOW has {rule!r}, not an address or network")
     if env == "sandbox":
         if not config["KISPG_MID"] or not config["KISPG_MERCHANT_KEY"]:
             config["KISPG_MID"], config["KISPG_MERCHANT_KEY"] = sandbox_merchant(instance_path)

@@ -23,6 +23,8 @@ approving / unknown / needs_review ──reconciled_awaiting_deposit──▶ aw
 approving / unknown / needs_review ──reconciled_not_approved──▶ failed
 approving / unknown / needs_review ──reconciled_cancelled──▶ cancelled
 approving / unknown ──reconcile_mismatch──▶ needs_review
+awaiting_deposit ──reconcile_mismatch──▶ needs_review (an inquiry naming another order or amount)
+awaiting_deposit ──reconciled_cancelled──▶ cancelled  (closed at KISPG before any deposit)
 awaiting_deposit ──deposit_confirmed──▶ paid
 awaiting_deposit ──deposit_expired──▶ expired
 awaiting_deposit ──cancel_claimed──▶ cancelling
@@ -95,6 +97,8 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _rows(SETTLEABLE, [S.FAILED], "reconciled_not_approved")
     + _rows(SETTLEABLE, [S.CANCELLED], "reconciled_cancelled")
     + _rows([S.APPROVING, S.UNKNOWN], [S.NEEDS_REVIEW], "reconcile_mismatch")
+    + _rows([S.AWAITING_DEPOSIT], [S.NEEDS_REVIEW], "reconcile_mismatch")
+    + _rows([S.AWAITING_DEPOSIT], [S.CANCELLED], "reconciled_cancelled")
     + _rows([S.AWAITING_DEPOSIT], [S.PAID], "deposit_confirmed")
     + _rows([S.AWAITING_DEPOSIT], [S.EXPIRED], "deposit_expired")
     + _rows((S.AWAITING_DEPOSIT,) + CHARGED, [S.CANCELLING], "cancel_claimed")
@@ -106,6 +110,9 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
 
 # States a reconcile pass settles by asking KISPG (`approving` only once it is due).
 STUCK = (S.APPROVING, S.UNKNOWN, S.CANCELLING)
+# Virtual accounts waiting for the money: asked about (throttled) by result pages and reconcile,
+# in case KISPG's deposit notification never arrived, and expired past their deadline.
+WAITING = (S.AWAITING_DEPOSIT,)
 # States whose result page refreshes itself: the outcome is not settled yet.
 PENDING = (S.AUTHENTICATED, S.APPROVING, S.UNKNOWN, S.CANCELLING, S.AWAITING_DEPOSIT)
 # States no automatic step leaves; a human (or, for needs_review, a later inquiry) may.

@@ -26,7 +26,8 @@ from .kispg import specs
 from .kispg.client import KispgClient
 from .kispg.codes import DEFAULT_SUCCESS, SuccessCodes
 from .kispg.signing import verify_auth_result
-from .lifecycle import PAYABLE, STUCK, OrderStatus
+from . import vbank
+from .lifecycle import PAYABLE, STUCK, WAITING, OrderStatus
 from .store import Attempt, Order, OrderStore, TidInUse, aware
 
 S = OrderStatus
@@ -262,6 +263,13 @@ class Payments:
         mismatch = self._answer_mismatch(order, result)
         if mismatch:
             return self._review(order, "approval_mismatch", mismatch)
+        if _is_virtual_account(result, order):
+            # 4100 means an account was issued, not that money arrived: paid only on a confirmed deposit.
+            if not result.vacnt_no:
+                return self._review(order, "approval_mismatch", "a virtual-account approval without vacntNo")
+            return self.store.transition(ord_no, S.AWAITING_DEPOSIT, "vbank_issued", detail=dict(result.raw),
+                                         **_approval_columns(result), **vbank.issued_columns(result.raw),
+                                         ) or self.store.get(ord_no)
         return self.store.transition(ord_no, S.PAID, "approved", detail=dict(result.raw),
                                      **_approval_columns(result)) or self.store.get(ord_no)
 
@@ -301,6 +309,8 @@ class Payments:
     def reconcile(self, ord_no: str, *, review: bool = False) -> Order:
         """Ask KISPG what became of an order whose outcome is unknown (or, with review, needs review)."""
         order = self._order(ord_no)
+        if order.status in WAITING:
+            return self._reconcile_deposit(order)
         if order.status not in STUCK and not (review and order.status == S.NEEDS_REVIEW):
             return order
         due = self.is_due(order)
@@ -329,9 +339,13 @@ class Payments:
             if inquiry.trx_status == codes.TRX_CANCELLED:
                 moved = self.store.transition(ord_no, S.CANCELLED, "reconciled_cancelled", detail=detail,
                                               cancelled_amt=order.goods_amt, **bind)
+            elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT and not inquiry.raw.get("vacntNo"):
+                # Waiting for money into an account nobody can name: the shopper could not pay it.
+                return self._review_reconcile(order, "KISPG waits for a deposit but names no vacntNo")
             elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT:
                 moved = self.store.transition(ord_no, S.AWAITING_DEPOSIT, "reconciled_awaiting_deposit",
-                                              detail=detail, **_approval_columns(inquiry), **bind)
+                                              detail=detail, **_approval_columns(inquiry),
+                                              **vbank.issued_columns(inquiry.raw), **bind)
             elif inquiry.trx_status == codes.TRX_APPROVED and inquiry.remaining < order.goods_amt:
                 # Part of it was cancelled meanwhile (KISPG's own admin, or a cancel whose answer was lost).
                 moved = self.store.transition(ord_no, S.PARTIALLY_CANCELLED, "reconciled_partially_cancelled",
@@ -344,6 +358,44 @@ class Payments:
                 return self._review_reconcile(order, f"unknown trxStatus {inquiry.trx_status!r}")
         except TidInUse:
             return self._review_reconcile(order, f"KISPG's tid {inquiry.tid} belongs to another checkout")
+        return moved or self._order(ord_no)
+
+    def _reconcile_deposit(self, order: Order) -> Order:
+        """Ask KISPG whether a virtual account was paid in, closed, or ran past its deadline.
+
+        Paid only when the inquiry names this attempt's ordNo, the order's tid and amount, and says
+        `승인` with nothing cancelled; expired only when, past the deadline, KISPG still says
+        `입금대기` (a deposit at 23:59 must not be lost to our clock). Anything else waits.
+        """
+        ord_no = order.ord_no
+        try:
+            inquiry = self.client.inquire(tid=order.tid, goods_amt=order.goods_amt)
+        except kispg_errors.DeclinedError as exc:
+            return self._review(order, "reconcile_mismatch",
+                                f"KISPG does not show the issued account's tid: {exc.result_cd}")
+        except kispg_errors.ResponseMismatchError as exc:
+            return self._review(order, "reconcile_mismatch", str(exc))
+        except kispg_errors.KispgError as exc:
+            self.store.log(ord_no, "reconcile_failed", {"error": type(exc).__name__, "message": str(exc)})
+            return order
+        mismatch = self._answer_mismatch(order, inquiry)
+        if mismatch:
+            return self._review(order, "reconcile_mismatch", mismatch)
+        detail = dict(inquiry.raw)
+        if inquiry.trx_status == codes.TRX_APPROVED and inquiry.remaining == order.goods_amt:
+            moved = self.store.transition(ord_no, S.PAID, "deposit_confirmed", detail=detail,
+                                          **_approval_columns(inquiry))
+        elif inquiry.trx_status == codes.TRX_CANCELLED:
+            moved = self.store.transition(ord_no, S.CANCELLED, "reconciled_cancelled", detail=detail,
+                                          cancelled_amt=order.goods_amt)
+        elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT:
+            if not vbank.is_past_deadline(order.lmt_day, self.clock()):
+                return order
+            moved = self.store.transition(ord_no, S.EXPIRED, "deposit_expired",
+                                          detail={"lmtDay": order.lmt_day, "trxStatus": inquiry.trx_status})
+        else:
+            return self._review(order, "reconcile_mismatch",
+                                f"trxStatus {inquiry.trx_status!r} with {inquiry.remaining} remaining")
         return moved or self._order(ord_no)
 
     def _inquire(self, order: Order):
@@ -388,7 +440,7 @@ class Payments:
 
     def check(self, order: Order) -> Order:
         """Reconcile a stuck order unless somebody asked KISPG about it within the check interval."""
-        if order.status not in STUCK:
+        if order.status not in STUCK + WAITING:
             return order
         if not self.store.claim_check(order.ord_no, self.check_interval):
             return order
@@ -396,7 +448,7 @@ class Payments:
 
     def stuck_orders(self) -> list[Order]:
         """Orders a reconcile pass should look at now."""
-        return [o for o in self.store.in_status(STUCK) if o.status != S.APPROVING or self.is_due(o)]
+        return [o for o in self.store.in_status(STUCK + WAITING) if o.status != S.APPROVING or self.is_due(o)]
 
     def reconcile_all(self) -> list[Order]:
         """Reconcile every stuck order (each at most once per check interval); return them afterwards."""
@@ -404,23 +456,39 @@ class Payments:
 
     # -- cancel --------------------------------------------------------------
 
-    def cancel(self, ord_no: str, amount: int | None = None, reason: str = "") -> Order:
-        """Cancel all of a paid order, or `amount` of it; raise CancelRefused when it cannot."""
+    def cancel(self, ord_no: str, amount: int | None = None, reason: str = "",
+               refund: vbank.Refund | None = None) -> Order:
+        """Cancel all of a paid order, or `amount` of it, or close an unpaid virtual account; CancelRefused when not.
+
+        A paid virtual account is refunded to the shopper's account (`refund`, required then).
+        """
         order = self._order(ord_no)
-        if order.status not in (S.PAID, S.PARTIALLY_CANCELLED):
-            raise CancelRefused(f"order is {order.status}; only paid orders can be cancelled", ord_no=ord_no)
+        unpaid_account = order.status in WAITING
+        if order.status not in (S.PAID, S.PARTIALLY_CANCELLED) and not unpaid_account:
+            raise CancelRefused(f"order is {order.status}; only paid orders and unpaid virtual accounts "
+                                "can be cancelled", ord_no=ord_no)
         amount = order.remaining_amt if amount is None else amount
+        if unpaid_account and (amount != order.goods_amt or refund is not None):
+            # Nothing was paid in: the account is closed whole, and there is nothing to refund.
+            raise CancelRefused("an unpaid virtual account is closed whole, without a refund account",
+                                ord_no=ord_no)
         if not 1 <= amount <= order.remaining_amt:
             raise CancelRefused(f"amount must be between 1 and the remaining {order.remaining_amt}", ord_no=ord_no)
+        if not unpaid_account and _method(order) == "vacnt" and refund is None:
+            raise CancelRefused("a paid virtual account is refunded to an account: give refundBankCd, "
+                                "refundAccnt and refundNm", ord_no=ord_no)
         before = S(order.status)
+        claim_detail = {"amount": amount, "reason": reason}
+        if refund is not None:
+            # The shopper's account number is theirs: the log keeps the bank and the last digits only.
+            claim_detail["refund"] = {"bankCd": refund.bank_cd, "accnt": "*" * 4 + refund.account[-4:]}
         if not self.store.transition(ord_no, S.CANCELLING, "cancel_claimed", only_from=(before,),
-                                     detail={"amount": amount, "reason": reason},
-                                     status_before_cancel=before, pending_cancel_amt=amount):
+                                     detail=claim_detail, status_before_cancel=before, pending_cancel_amt=amount):
             raise CancelRefused("the order changed meanwhile; try again", ord_no=ord_no)
         try:
             answer = self.client.cancel(order.tid, amount, ord_no=order.kispg_ord_no, pay_method=_method(order),
                                         partial=amount < order.remaining_amt or order.cancelled_amt > 0,
-                                        reason=reason or "가맹점 요청 취소")
+                                        reason=reason or "가맹점 요청 취소", refund=refund)
         except kispg_errors.FieldError as exc:
             self.store.transition(ord_no, before, "cancel_declined", detail={"reason": str(exc)},
                                   pending_cancel_amt=None)
@@ -501,3 +569,9 @@ def _approval_columns(result) -> dict:
         "pay_method_result": text("payMethod", 10), "app_no": text("appNo", 20), "app_dtm": text("appDtm", 14),
         "card_code": text("appCardCd", 4), "fn_nm": text("fnNm", 40), "easy_pay_cd": text("easyPayCd", 4),
     }
+
+
+def _is_virtual_account(result, order: Order) -> bool:
+    """Whether an approval issued a virtual account (payMethod vacnt, or a vacntNo in the answer)."""
+    method = (result.pay_method or order.pay_method_result or order.pay_method or "").lower()
+    return method == "vacnt" or bool(result.vacnt_no)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from . import vbank
 from .lifecycle import OrderStatus, S, sources
 from .logs import log_order_event
 
@@ -68,6 +69,11 @@ orders = Table(
     Column("merchant_order_id", String(64)),
     Column("merchant_metadata", Text),
     # GET /api/orders walks newest first by (created_at, ord_no).
+    # A virtual account issued for the order (guide §3.2.2 vacntNo 20, lmtDay 8; the bank by §9 code).
+    Column("vacnt_no", String(20)),
+    Column("vbank_cd", String(3)),
+    Column("vacnt_holder", String(30)),
+    Column("lmt_day", String(8)),
     UniqueConstraint("merchant_order_id", name="uq_orders_merchant_order_id"),
     Index("ix_orders_created_at_ord_no", "created_at", "ord_no"),
 )
@@ -189,6 +195,10 @@ class Order:
     environment: str | None
     merchant_order_id: str | None = None
     merchant_metadata: str | None = None  # JSON text of an object
+    vacnt_no: str | None = None
+    vbank_cd: str | None = None
+    vacnt_holder: str | None = None
+    lmt_day: str | None = None
 
     @property
     def remaining_amt(self) -> int:
@@ -214,7 +224,12 @@ class Order:
             "environment": self.environment,
             "merchantOrderId": self.merchant_order_id,
             "metadata": json.loads(self.merchant_metadata) if self.merchant_metadata else {},
+            "virtualAccount": self.virtual_account(),
         }
+
+    def virtual_account(self) -> dict[str, Any] | None:
+        """The issued virtual account as the API shows it (bank name from the §9 table), or None."""
+        return vbank.account_of(self).as_dict() if self.vacnt_no else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,3 +92,18 @@ def verify_auth_result(fields: Mapping[str, Any], *, mid: str, merchant_key: str
 
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
+
+
+def deposit_deadline(lmt_day: str | None) -> datetime | None:
+    """The last moment a virtual-account deposit counts: the end of lmtDay (yyyyMMdd) in KST, or None.
+
+    The guide gives lmtDay as a date (§3.2.2, 8 characters); reading it as "until 23:59:59 KST
+    that day" is our choice, shared by the service and the sandbox.
+    """
+    if not lmt_day or len(lmt_day) != 8 or not (lmt_day.isascii() and lmt_day.isdigit()):
+        return None  # strptime would also take "2026124" as a date
+    try:
+        day = datetime.strptime(lmt_day, "%Y%m%d")
+    except ValueError:
+        return None
+    return day.replace(hour=23, minute=59, second=59, tzinfo=KST)

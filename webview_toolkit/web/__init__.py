@@ -11,7 +11,8 @@ from jinja2 import StrictUndefined
 from .. import csp, guards
 from ..config import DEFAULTS, from_environment, instance_path, resolve
 from ..kispg.client import base_url_for
-from . import api, checkout, device, device_reports, edge, errors, escape_offer, extensions, health, results, returns
+from . import (api, checkout, device, device_reports, edge, errors, escape_offer, extensions, health, noti,
+               results, returns)
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,12 +60,16 @@ def init_app(app: Flask, url_prefix: str = "") -> None:
                                      static_folder=None if own else "static", static_url_path="/static"),
                            url_prefix=prefix or None)
     app.jinja_env.globals["webview_static_path"] = prefix + "/static"
-    for blueprint in (health.bp, checkout.bp, returns.bp, results.bp, device.bp, device_reports.bp):
+    for blueprint in (health.bp, checkout.bp, returns.bp, results.bp, device.bp, device_reports.bp, noti.bp):
         app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.register_blueprint(api.bp, url_prefix=prefix + api.PREFIX)
     api.init_errors(app, prefix + api.PREFIX)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint
+        # The sandbox notifies this service's own receiver, over the session the client uses.
+        public = (app.config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+        app.config.setdefault("KISPG_SANDBOX_NOTI_URL", public + prefix + "/kispg/noti")
+        app.config.setdefault("KISPG_SANDBOX_SESSION_FACTORY", app.config.get("KISPG_SESSION_FACTORY"))
         app.register_blueprint(create_sandbox_blueprint(), url_prefix=prefix + checkout.SANDBOX_PREFIX)
 
 

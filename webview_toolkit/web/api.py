@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .. import expiry, idempotency
+from .. import expiry, idempotency, vbank
 from ..guards import token_matches
 from ..kispg import specs
 from ..payments import PaymentError
@@ -145,7 +145,10 @@ def order_events(ord_no: str):
 @bp.post("/orders/<ord_no>/cancel")
 @bearer("WEBVIEW_ADMIN_TOKEN")
 def cancel_order(ord_no: str):
-    """Cancel all (or JSON `amount` of) a paid order; the new state, or 4xx saying why not."""
+    """Cancel all (or JSON `amount` of) a paid order, or close an unpaid virtual account; 4xx saying why not.
+
+    A paid virtual account needs refundBankCd, refundAccnt and refundNm (the shopper's account).
+    """
     body = request.get_json(silent=True)
     if body is None and request.get_data():
         # A typo in the body must not read as "no amount", which cancels everything.
@@ -163,8 +166,13 @@ def cancel_order(ord_no: str):
     # The guide's canMsg row: 100 bytes, and encodable (a lone surrogate from JSON is not).
     if not isinstance(reason, str) or specs.field_problem("cancel_request", "canMsg", reason):
         return error(400, "reason must be a string of at most 100 bytes", {"reason": "at most 100 bytes"})
+    # A refund after a virtual account was paid in goes to the shopper's account (§3.3.1).
+    refund, problems = vbank.refund_account(body)
+    if problems:
+        return error(400, "invalid refund account: " + ", ".join(f"{k} {v}" for k, v in sorted(problems.items())),
+                      problems)
     try:
-        order = payments().cancel(ord_no, amount, reason)
+        order = payments().cancel(ord_no, amount, reason, refund=refund)
     except PaymentError as exc:
         return error(exc.status, str(exc))
     return jsonify(order.as_dict(store().attempts(ord_no)))

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from ..lifecycle import PENDING, OrderStatus as S
+from .. import vbank
+from ..lifecycle import PENDING, WAITING, OrderStatus as S
 from ..registry import load_registry
 from ..store import Order
 from ..useragent import classify
+from .checkout import SANDBOX_PREFIX
 from .extensions import payments, store
 
 bp = Blueprint("results", __name__)
@@ -19,11 +21,17 @@ HEADLINES = {
     S.NEEDS_REVIEW: ("결제 확인 중", "결제 결과를 가맹점에서 확인하고 있습니다. 다시 결제하지 마시고 가맹점에 문의해 주세요."),
     S.PAID: ("결제 완료", "결제가 정상적으로 완료되었습니다."),
     S.FAILED: ("결제 실패", "결제가 완료되지 않았습니다. 청구된 금액은 없습니다."),
-    S.AWAITING_DEPOSIT: ("입금 대기 중", "안내된 계좌로 입금하시면 결제가 완료됩니다."),
+    S.AWAITING_DEPOSIT: ("입금 대기 중", "아래 계좌로 입금 기한까지 입금하시면 결제가 완료됩니다."),
     S.EXPIRED: ("주문 만료", "결제 가능 시간이 지나 주문이 만료되었습니다. 청구된 금액은 없습니다."),
     S.CANCELLING: ("취소 처리 중", "결제 취소를 처리하고 있습니다."),
     S.PARTIALLY_CANCELLED: ("부분 취소됨", "결제 금액 중 일부가 취소되었습니다."),
     S.CANCELLED: ("결제 취소됨", "결제가 취소되었습니다."),
+}
+# A virtual account's page says what happened to the money and to the account.
+VBANK_HEADLINES = {
+    S.PAID: ("입금 확인 완료", "입금이 확인되어 결제가 완료되었습니다."),
+    S.EXPIRED: ("입금 기한 만료", "입금 기한이 지나 주문이 만료되었습니다. 이 계좌로는 입금하지 마세요."),
+    S.CANCELLED: ("주문 취소됨", "주문이 취소되었습니다. 이 계좌로는 입금하지 마세요."),
 }
 
 
@@ -43,11 +51,18 @@ def page(ord_no: str):
     # The page refreshes itself: once an unknown outcome can be settled, settle it here, at most
     # once per check interval however many views arrive (page views must not drive KISPG).
     order = payments().check(order)
-    headline, detail = HEADLINES[order.status]
+    account = vbank.account_of(order) if order.vacnt_no else None
+    headline, detail = (VBANK_HEADLINES if account else {}).get(order.status) or HEADLINES[order.status]
     config = current_app.config
     client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
     # Only the merchant's own app can follow its scheme; anyone else would get a dead button.
     app_scheme = config.get("WEBVIEW_APP_SCHEME") if client.own_app else None
+    waiting = order.status in WAITING
+    # The sandbox's bank: a link to pay the account in (never shown with a real KISPG).
+    sandbox_bank = (f"{request.script_root}{SANDBOX_PREFIX}/_vacnt/{order.tid}"
+                    if waiting and config["KISPG_ENV"] == "sandbox" else None)
     return render_template("results/page.html", order=order, headline=headline, detail=detail,
-                           means=payment_means(order), pending=order.status in PENDING, app_scheme=app_scheme,
-                           failed=order.status == S.FAILED)
+                           means=payment_means(order), app_scheme=app_scheme, failed=order.status == S.FAILED,
+                           # Waiting for a deposit can take days: a slower refresh, so a copy is not cut short.
+                           refresh=(30 if waiting else 3) if order.status in PENDING else None,
+                           account=account, waiting=waiting, sandbox_bank=sandbox_bank)

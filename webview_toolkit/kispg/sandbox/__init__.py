@@ -11,13 +11,15 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+import requests
 from flask import Blueprint, Flask
 from flask.blueprints import BlueprintSetupState
 from jinja2 import StrictUndefined
 
 from ... import csp, guards
 from ...registry import Registry
-from . import admin, api, window
+from . import admin, api, vacnt, window
+from .notify import Notifier
 from .state import EXTENSION, SandboxState
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -36,6 +38,13 @@ def init_sandbox(app: Flask, registry: Registry | None = None) -> SandboxState:
         sandbox = SandboxState(registry_override=registry)
         if app.config.get("KISPG_SANDBOX_CLOCK"):
             sandbox.clock = app.config["KISPG_SANDBOX_CLOCK"]
+        # Where deposits are notified: KISPG_SANDBOX_NOTI_URL, over KISPG_SANDBOX_SESSION_FACTORY's
+        # session (tests route it in-process), resent by a timer unless KISPG_SANDBOX_AUTO_RESEND is off.
+        sandbox.noti_url = app.config.get("KISPG_SANDBOX_NOTI_URL")
+        factory = app.config.get("KISPG_SANDBOX_SESSION_FACTORY")
+        sessions = (lambda: factory(app)) if factory else requests.Session
+        sandbox.notifier = Notifier(clock=sandbox.now, session_factory=sessions,
+                                    auto_resend=app.config.get("KISPG_SANDBOX_AUTO_RESEND", True))
         app.extensions[EXTENSION] = sandbox
     return app.extensions[EXTENSION]
 
@@ -51,6 +60,11 @@ def create_sandbox_blueprint(registry: Registry | None = None) -> Blueprint:
     bp.add_url_rule("/v2/order", view_func=api.order, methods=["POST"])
     bp.add_url_rule("/firewall.html", view_func=api.firewall_notice, methods=["GET"])
     bp.add_url_rule("/_calls", view_func=admin.calls, methods=["GET"])
+    bp.add_url_rule("/_deposit", view_func=vacnt.deposit, methods=["POST"])
+    bp.add_url_rule("/_vacnt/<tid>", view_func=vacnt.account_page, methods=["GET"])
+    bp.add_url_rule("/_vacnt/<tid>/deadline", view_func=vacnt.move_deadline, methods=["POST"])
+    bp.add_url_rule("/_notices", view_func=vacnt.notices, methods=["GET"])
+    bp.add_url_rule("/_notices/deliver", view_func=vacnt.deliver_notices, methods=["POST"])
     bp.add_url_rule("/_faults", view_func=admin.list_faults, methods=["GET"])
     bp.add_url_rule("/_faults", view_func=admin.add_fault, methods=["POST"])
     bp.add_url_rule("/_faults", view_func=admin.clear_faults, methods=["DELETE"])

@@ -19,6 +19,8 @@ from .state import AuthRecord, CancelRow, Payment
 APP_DTM = "%Y%m%d%H%M%S"
 # The HTTP status /_calls records for a fault answered before the request is read.
 FAULT_STATUS = MappingProxyType({"error500": 500, "firewall": 302})
+# The bank of every sandbox virtual account (§9 "004" 국민; the answer names it in fnNm, §3.2.2).
+VBANK_CD = "004"
 
 
 def payment() -> Response:
@@ -104,7 +106,8 @@ def record_payment(auth: AuthRecord) -> Payment:
     paid = Payment(auth=auth, result_cd=codes.SANDBOX_APPROVAL_CD.get(auth.pay_method, "3001"),
                    app_dtm=now.strftime(APP_DTM), app_no=f"{secrets.randbelow(10**8):08d}",
                    vacnt_no=f"5620{secrets.randbelow(10**10):010d}" if vacnt else "",
-                   lmt_day=(now + timedelta(days=3)).strftime("%Y%m%d") if vacnt else "")
+                   lmt_day=(now + timedelta(days=3)).strftime("%Y%m%d") if vacnt else "",
+                   vbank_cd=VBANK_CD if vacnt else "")
     sandbox.payments[auth.tid] = paid
     return paid
 
@@ -129,6 +132,14 @@ def _cancel(fields: dict[str, str]) -> dict[str, Any]:
     if partial == "0" and amount != paid.remaining:
         raise Refusal(codes.AMOUNT_MISMATCH)
     refund = [fields.get(n) for n in ("refundBankCd", "refundAccnt", "refundNm")]
+    unpaid_account = paid.auth.pay_method == "vacnt" and not paid.deposited
+    if unpaid_account and (partial == "1" or any(refund)):
+        # Nothing was paid in: the account is closed whole, with nothing to refund (our choice).
+        raise Refusal(codes.INVALID_FIELD, f"입력값 형식 오류입니다.({'partCanFlg' if partial == '1' else 'refundAccnt'})")
+    if paid.auth.pay_method == "vacnt" and paid.deposited and not all(refund):
+        # §3.3.1: refundBankCd, refundAccnt, refundNm "환불일 때 필수".
+        missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
+        raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(missing))
     if any(refund) and not all(refund):
         missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
         raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(missing))
@@ -156,7 +167,7 @@ def _inquire(fields: dict[str, str]) -> dict[str, Any]:
     answer = {k: v for k, v in _payment_fields(paid, codes.INQUIRY_FOUND).items() if k in listed}
     if paid.remaining == 0:
         status = codes.TRX_CANCELLED
-    elif paid.auth.pay_method == "vacnt" and not paid.cancels:
+    elif paid.auth.pay_method == "vacnt" and not paid.deposited:
         status = codes.TRX_AWAITING_DEPOSIT
     else:
         status = codes.TRX_APPROVED
@@ -173,7 +184,8 @@ def _payment_fields(paid: Payment, result_cd: str) -> dict[str, Any]:
     is_card = auth.pay_method == "card"
     card_name = tables.name("card_company", auth.card_code) if tables and auth.card_code else None
     easy_name = tables.name("easypay", auth.easypay_code) if tables and auth.easypay_code else None
-    bank_name = "국민" if not is_card else ""
+    vbank_name = tables.name("vbank", paid.vbank_cd) if tables and paid.vbank_cd else None
+    bank_name = (vbank_name or "국민") if not is_card else ""
     return {
         "resultCd": result_cd, "resultMsg": codes.MESSAGES.get(result_cd, ""), "payMethod": auth.pay_method,
         "tid": auth.tid, "appDtm": paid.app_dtm, "appNo": paid.app_no, "ordNo": auth.ord_no,

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 from ...registry import Registry, RegistryError, load_registry
 from ..codes import TID_METHOD
 from ..signing import KST
+from .notify import Notifier
 
 EXTENSION = "kispg_sandbox"
 WINDOW_TTL = timedelta(minutes=30)
@@ -73,6 +74,8 @@ class Payment:
     app_no: str
     vacnt_no: str = ""
     lmt_day: str = ""
+    vbank_cd: str = ""
+    deposited: str = ""  # when the whole amount was paid in (yyyyMMddHHmmss), for a virtual account
     cancels: tuple[CancelRow, ...] = ()
     cancel_keys: frozenset[tuple[str, ...]] = frozenset()
 
@@ -127,6 +130,9 @@ class SandboxState:
     faults: list[Fault] = field(default_factory=list)
     # Order numbers whose pay window ended in a failure or cancel: KISPG refuses them again.
     failed_ord_nos: set[str] = field(default_factory=set)
+    # The merchant's notification URL (registered with KISPG in real life) and the outbox to it.
+    noti_url: str | None = None
+    notifier: Notifier | None = None
 
     def now(self) -> datetime:
         """The current time in KST, from the injected clock."""
