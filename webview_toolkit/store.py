@@ -326,7 +326,9 @@ class OrderStore:
         # gets "already exists" and would fail to boot. A retry finds the winner's schema.
         for attempt in range(tries):
             try:
-                with self.engine.begin() as conn:
+                # On SQLite the check and the creation hold the write lock from the start (BEGIN
+                # IMMEDIATE): a second worker waits for the first instead of failing "database is locked".
+                with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
                     if migrations.is_empty(conn):
                         metadata.create_all(conn)
                         migrations.stamp_head(conn)
@@ -655,4 +657,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get("sqlite_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
