@@ -26,7 +26,9 @@ def test_serve_prints_urls_and_a_qr_code(env, monkeypatch):
     assert "█" in result.output or "▀" in result.output
     app, options = runs[0]
     assert options == {"host": "0.0.0.0", "port": 8123, "threaded": True, "use_reloader": False}
-    assert app.config["KISPG_BASE_URL"] == "http://127.0.0.1:8123/sandbox/kispg"
+    # The sandbox is reached in-process, whatever the port: serve sets no KISPG_BASE_URL of its own.
+    assert app.config["KISPG_BASE_URL"] is None
+    assert app.extensions["webview_toolkit"].client.base_url == "http://sandbox.internal/sandbox/kispg"
     assert app.config["KISPG_MERCHANT_KEY"] not in result.output
 
 

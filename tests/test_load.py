@@ -144,3 +144,35 @@ def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone
     pids = {line.split("pid: ")[1].split(")")[0] for line in output.splitlines() if "Booting worker with pid" in line}
     assert len(pids) == 2, output[-2000:]
     assert MERCHANT_KEY not in output and " 500 " not in output
+
+
+def test_the_sandbox_follows_whatever_port_the_service_runs_on(tmp_path):
+    """No KISPG_BASE_URL, no WEBVIEW_PUBLIC_URL, a port that is not 5000: gunicorn's WSGI entry point
+    still approves through its own sandbox (it is reached in-process, not at a guessed address)."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("KISPG_", "WEBVIEW_"))}
+    env.update(KISPG_ENV="sandbox", WEBVIEW_INSTANCE_PATH=str(tmp_path / "instance"))
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+             "--chdir", str(tmp_path), "webview_toolkit.web:create_app()"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).json()["status"] == "ok":
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()[-2000:]
+            time.sleep(0.1)  # waiting for gunicorn's worker to boot, bounded by the deadline
+        ord_no, statuses = shop(base, threading.Barrier(1), UA["kakaotalk_ios"])
+        assert statuses[:3] == [201, 200, 200] and set(statuses[3:]) == {303}, log.read_text()[-2000:]
+        order = requests.get(f"{base}/api/orders/{ord_no}", timeout=30).json()
+        assert order["status"] == "paid", (order, log.read_text()[-2000:])
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

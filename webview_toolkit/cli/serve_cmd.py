@@ -36,15 +36,11 @@ def make_app(overrides: dict | None = None):
               help="Deliver webhooks from a thread of this process (default: WEBVIEW_WEBHOOK_WORKER, on).")
 def serve(host: str, port: int, webhook_worker: bool | None) -> None:
     """Run the merchant service (SQLite and the built-in KISPG sandbox unless configured)."""
-    import os
     from .. import qr
 
     overrides = {}
     lan = lan_address()
     local = f"http://127.0.0.1:{port}"
-    if os.environ.get("KISPG_ENV", "sandbox") == "sandbox" and not os.environ.get("KISPG_BASE_URL"):
-        # The approval call goes to this same process's sandbox, over loopback.
-        overrides["KISPG_BASE_URL"] = f"{local}/sandbox/kispg"
     if lan and host in ("0.0.0.0", "::"):
         overrides["WEBVIEW_LAN_URL"] = f"http://{lan}:{port}"
     app = make_app(overrides)

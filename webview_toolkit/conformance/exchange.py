@@ -154,7 +154,7 @@ def visible_text(html: str) -> str:
 def reference_sandbox(mid: str, merchant_key: str) -> tuple[Any, Endpoint]:
     """The built-in sandbox, in this process, knowing this merchant: (the Flask app, an Endpoint to it)."""
     from ..kispg.sandbox import create_sandbox_app
-    from ..kispg.testing import wsgi_session
+    from ..kispg.inprocess import wsgi_session
 
     app = create_sandbox_app({"KISPG_MID": mid, "KISPG_MERCHANT_KEY": merchant_key})
     return app, Endpoint(REFERENCE_BASE, wsgi_session(app, REFERENCE_BASE))

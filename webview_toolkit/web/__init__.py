@@ -66,10 +66,11 @@ def init_app(app: Flask, url_prefix: str = "") -> None:
     api.init_errors(app, prefix + api.PREFIX)
     if app.config["KISPG_ENV"] == "sandbox":
         from ..kispg.sandbox import create_sandbox_blueprint
-        # The sandbox notifies this service's own receiver, over the session the client uses.
-        public = (app.config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
-        app.config.setdefault("KISPG_SANDBOX_NOTI_URL", public + prefix + "/kispg/noti")
-        app.config.setdefault("KISPG_SANDBOX_SESSION_FACTORY", app.config.get("KISPG_SESSION_FACTORY"))
+        # The sandbox notifies this service's own receiver, in-process like the client's calls to it.
+        app.config.setdefault("KISPG_SANDBOX_NOTI_URL", extensions.SANDBOX_INTERNAL + prefix + "/kispg/noti")
+        factory = app.config.get("KISPG_SESSION_FACTORY")
+        app.config.setdefault("KISPG_SANDBOX_SESSION_FACTORY",
+                              lambda app: extensions.sandbox_session(app, factory(app) if factory else None))
         app.register_blueprint(create_sandbox_blueprint(), url_prefix=prefix + checkout.SANDBOX_PREFIX)
 
 

@@ -18,12 +18,11 @@ from ..lifecycle import PAYABLE
 from .edge import external_base
 from .escape_offer import checkout_offer
 from .returns import RETURN_PATH, TOKEN_PARAM
-from .extensions import store
+from .extensions import SANDBOX_PREFIX, store
 from .paywindow import message_origin, pay_window
 
 bp = Blueprint("checkout", __name__)
 
-SANDBOX_PREFIX = "/sandbox/kispg"
 
 
 def return_url(order: CheckoutOrder, config: Config, script_root: str) -> str:

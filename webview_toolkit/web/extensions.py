@@ -10,12 +10,18 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from .. import database, logs
 from ..config import ConfigError
+import requests
+
 from ..kispg.client import KispgClient, base_url_for
+from ..kispg.inprocess import wsgi_session
 from ..payments import Payments
 from ..store import OrderStore
 from ..webhooks.delivery import Deliverer
 
 KEY = "webview_toolkit"
+# The name the service calls its own built-in sandbox by (never resolved: the session routes it in-process).
+SANDBOX_INTERNAL = "http://sandbox.internal"
+SANDBOX_PREFIX = "/sandbox/kispg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +37,17 @@ class Services:
 def init_app(app: Flask) -> None:
     """Build the services for this app and keep the merchant key out of its logs."""
     config = app.config
-    sandbox_url = ((config.get("WEBVIEW_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
-                   + config.get("WEBVIEW_URL_PREFIX", "") + "/sandbox/kispg")
     session_factory = config.get("KISPG_SESSION_FACTORY")
+    session = session_factory(app) if session_factory else None
+    if config["KISPG_ENV"] == "sandbox" and not config.get("KISPG_BASE_URL"):
+        # The built-in sandbox is this very app: its API is reached in-process under a name of its
+        # own, so approvals never depend on the port, host or proxy the service happens to run behind.
+        session = sandbox_session(app, session)
+    sandbox_url = SANDBOX_INTERNAL + config.get("WEBVIEW_URL_PREFIX", "") + SANDBOX_PREFIX
     client = KispgClient(
         base_url_for(config["KISPG_ENV"], config.get("KISPG_BASE_URL"), sandbox_url=sandbox_url),
         config["KISPG_MID"], config["KISPG_MERCHANT_KEY"],
-        timeout=(config["KISPG_CONNECT_TIMEOUT"], config["KISPG_TIMEOUT"]),
-        session=session_factory(app) if session_factory else None,
+        timeout=(config["KISPG_CONNECT_TIMEOUT"], config["KISPG_TIMEOUT"]), session=session,
     )
     store = open_store(config["WEBVIEW_DATABASE_URL"], webhook_urls=config["WEBVIEW_WEBHOOK_URLS"])
     payments = Payments(store, client, mid=config["KISPG_MID"], merchant_key=config["KISPG_MERCHANT_KEY"],
@@ -94,6 +103,11 @@ class KeyRedactor(logging.Filter):
                 message = message.replace(key, label)
             record.msg, record.args = message, None
         return True
+
+
+def sandbox_session(app: Flask, session: requests.Session | None = None) -> requests.Session:
+    """A session (new, or the given one) on which SANDBOX_INTERNAL reaches this app in-process."""
+    return wsgi_session(app, SANDBOX_INTERNAL, session)
 
 
 def services() -> Services:

@@ -12,7 +12,7 @@ from flask import Response, jsonify, redirect, request, url_for
 
 from .. import codes
 from ..specs import SPECS
-from ..testing import FAULT_HEADER
+from ..inprocess import FAULT_HEADER
 from .common import Refusal, check_fields, check_signed, state
 from .state import AuthRecord, CancelRow, Payment
 
