@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-ENVIRONMENTS = ("sandbox", "test", "prod")
+from .kispg.client import ENVIRONMENTS
+
 
 # Environment variable → config key; everything the service reads from the environment.
 ENV_KEYS = (

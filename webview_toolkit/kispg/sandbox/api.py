@@ -14,7 +14,8 @@ from .. import codes
 from ..specs import SPECS
 from ..inprocess import FAULT_HEADER
 from .common import Refusal, check_fields, check_signed, state
-from .state import AuthRecord, CancelRow, Payment
+from ..results import CancelEntry
+from .state import AuthRecord, Payment
 
 APP_DTM = "%Y%m%d%H%M%S"
 # The HTTP status /_calls records for a fault answered before the request is read.
@@ -144,7 +145,7 @@ def _cancel(fields: dict[str, str]) -> dict[str, Any]:
         missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
         raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(missing))
     result_cd = codes.REFUNDED if paid.auth.pay_method == "vacnt" and any(refund) else codes.CANCELLED
-    row = CancelRow(tid=sandbox.new_tid(paid.auth.tid[:10], paid.auth.pay_method, codes.TID_KIND_CANCEL),
+    row = CancelEntry(tid=sandbox.new_tid(paid.auth.tid[:10], paid.auth.pay_method, codes.TID_KIND_CANCEL),
                     cc_dtm=sandbox.now().strftime(APP_DTM), cc_amt=amount, remain_amt=paid.remaining - amount)
     sandbox.payments[paid.auth.tid] = replace(paid, cancels=paid.cancels + (row,),
                                               cancel_keys=paid.cancel_keys | {key})

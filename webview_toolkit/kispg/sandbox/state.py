@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from ...registry import Registry, RegistryError, load_registry
+from ..results import CancelEntry
 from ..codes import TID_METHOD
 from ..signing import KST
 from .notify import Notifier
@@ -55,16 +56,6 @@ class AuthRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class CancelRow:
-    """One cancel of a payment, as cancelData reports it."""
-
-    tid: str
-    cc_dtm: str
-    cc_amt: int
-    remain_amt: int
-
-
-@dataclass(frozen=True, slots=True)
 class Payment:
     """An approved payment and its cancels; `cancel_keys` spots a resent cancel request."""
 
@@ -76,7 +67,7 @@ class Payment:
     lmt_day: str = ""
     vbank_cd: str = ""
     deposited: str = ""  # when the whole amount was paid in (yyyyMMddHHmmss), for a virtual account
-    cancels: tuple[CancelRow, ...] = ()
+    cancels: tuple[CancelEntry, ...] = ()
     cancel_keys: frozenset[tuple[str, ...]] = frozenset()
 
     @property
