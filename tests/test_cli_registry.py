@@ -87,3 +87,13 @@ def test_unknown_category_is_a_usage_error(runner, fixture_registry):
     result = runner.invoke(main, ["registry", "list", "--category", "wallet"])
     assert result.exit_code == 2
     assert "Invalid value for '--category'" in result.output
+
+
+def test_validate_takes_the_registry_that_gen_errors_name(runner, tmp_path):
+    """`gen --registry DIR` on a broken registry says which command lists every problem, and that command works."""
+    directory = write_registry(tmp_path / "schemes", extra_text="apps: [{id: x}]\n")
+    generated = runner.invoke(main, ["gen", "android-manifest", "--registry", str(directory)])
+    assert generated.exit_code == 1
+    assert generated.output.strip().endswith(f"run `webview-toolkit registry validate --registry {directory}`")
+    validated = runner.invoke(main, ["registry", "validate", "--registry", str(directory)])
+    assert validated.exit_code == 1 and validated.output.startswith("schemes/extra.yaml: app 'x'")

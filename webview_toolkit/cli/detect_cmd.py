@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..registry import RegistryError
+from .registry_cmd import invalid_registry
 from ..useragent import ClientContext, classify
 
 
@@ -37,4 +38,4 @@ def detect(user_agents: tuple[str, ...], as_json: bool, app_token: str | None) -
             context = classify(ua, app_token=app_token)
             click.echo(json.dumps(context.as_dict()) if as_json else verdict(context))
     except RegistryError as exc:
-        raise click.ClickException(f"registry is invalid: {exc} — run `webview-toolkit registry validate`")
+        raise invalid_registry(exc)

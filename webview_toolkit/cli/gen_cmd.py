@@ -9,7 +9,8 @@ import click
 from ..generate import (
     DEFAULT_PACKAGE, IOS_QUERY_LIMIT, KINDS, OUTPUTS, GenerateError, Options, ios_query_schemes, render, render_all,
 )
-from ..registry import CATEGORIES, Registry, RegistryError, load_registry
+from ..registry import CATEGORIES, Registry
+from .registry_cmd import registry_or_exit
 
 _registry_option = click.option(
     "--registry", "registry_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -35,13 +36,6 @@ def _options(package: str, app_scheme: str | None, ua_token: str | None) -> Opti
         return Options(package=package, app_scheme=app_scheme, ua_token=ua_token)
     except GenerateError as exc:
         raise click.ClickException(str(exc))
-
-
-def _load(registry_dir: Path | None) -> Registry:
-    try:
-        return load_registry(registry_dir)
-    except RegistryError as exc:
-        raise click.ClickException(f"registry is invalid: {exc} — run `webview-toolkit registry validate`")
 
 
 def default_out_dir() -> Path:
@@ -75,7 +69,7 @@ def _single(kind: str) -> click.Command:
     def command(category: tuple[str, ...], registry_dir: Path | None, package: str, app_scheme: str | None,
                 ua_token: str | None, allow_over_50: bool = False) -> None:
         options = _options(package, app_scheme, ua_token)
-        registry = _load(registry_dir)
+        registry = registry_or_exit(registry_dir)
         limit = None if allow_over_50 else IOS_QUERY_LIMIT
         try:
             text = render(kind, registry, category, limit, options)
@@ -107,7 +101,7 @@ def gen_all(out_dir: Path | None, check: bool, registry_dir: Path | None, packag
             ua_token: str | None) -> None:
     """Write every snippet for the full registry (or --check the committed ones)."""
     options = _options(package, app_scheme, ua_token)
-    registry = _load(registry_dir)
+    registry = registry_or_exit(registry_dir)
     out_dir = out_dir if out_dir is not None else default_out_dir()
     try:
         files = render_all(registry, options)

@@ -2,18 +2,29 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from ..registry import CATEGORIES, RegistryError, check_registry, load_registry
+from ..registry import CATEGORIES, Registry, RegistryError, check_registry, load_registry
 
 
-def registry_or_exit():
+def invalid_registry(exc: RegistryError, directory: Path | None = None) -> click.ClickException:
+    """The one-line error for an invalid registry, naming the command that lists every problem."""
+    where = f" --registry {directory}" if directory is not None else ""
+    return click.ClickException(f"registry is invalid: {exc} — run `webview-toolkit registry validate{where}`")
+
+
+def registry_or_exit(directory: Path | None = None) -> Registry:
     """The validated registry, or a one-line error and exit 1."""
     try:
-        return load_registry()
+        return load_registry(directory)
     except RegistryError as exc:
-        raise click.ClickException(f"registry is invalid: {exc} — run `webview-toolkit registry validate`")
+        raise invalid_registry(exc, directory)
+
+
+REGISTRY_OPTION = click.option("--registry", "registry_dir", type=click.Path(file_okay=False, path_type=Path),
+                               help="Another registry directory (default: the packaged schemes/).")
 
 
 @click.group()
@@ -22,9 +33,10 @@ def registry() -> None:
 
 
 @registry.command()
-def validate() -> None:
-    """Check every file in schemes/; print each problem on a line, exit 1 if any."""
-    loaded, problems = check_registry()
+@REGISTRY_OPTION
+def validate(registry_dir: Path | None) -> None:
+    """Check every file in schemes/ (or --registry); print each problem on a line, exit 1 if any."""
+    loaded, problems = check_registry(registry_dir)
     for line in problems:
         click.echo(line)
     if problems:
