@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webview_toolkit.registry import check_registry, load_registry
-from webview_toolkit.useragent import ClientContext, classify, compile_rules, describe
+from webview_toolkit.useragent import ClientContext, classify, compile_rules
 
 CORPUS_PATH = Path(__file__).parent / "data" / "ua_corpus.tsv"
 FIELDS = ("platform", "mobile", "in_app", "app", "app_scheme", "bot")
@@ -120,13 +120,6 @@ def test_results_are_cached():
 def test_empty_and_garbage_user_agents():
     assert classify("") == ClientContext("other", False, False, None, None, False, False)
     assert classify("Dillo/2.2").app is None
-
-
-def test_describe_gives_device_details():
-    details = describe("Mozilla/5.0 (Linux; Android 13; SM-A516N) AppleWebKit/537.36 (KHTML, like Gecko) "
-                       "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36")
-    assert details.os == "Android" and details.os_version == "13"
-    assert "Samsung" in details.browser
 
 
 SCHEMES = {f"{b.ios_return_scheme}://" for b in load_registry().browsers if b.ios_return_scheme}

@@ -4,8 +4,7 @@
 (schemes/browsers.yaml): bots first, then apps' embedded browsers and browsers by
 priority, each a handful of substring checks on the lower-cased UA. Results are
 cached per (UA, app token). `user_agents` is consulted only for what the rules
-cannot say: whether an unrecognised platform is a phone or tablet, and the
-device details that `describe(ua)` returns for people to read.
+cannot say: whether an unrecognised platform is a phone or tablet.
 """
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import user_agents
 
 from .registry import Browser, Registry, load_registry
 
-__all__ = ["ClientContext", "DeviceDetails", "bounded", "classify", "compile_rules", "describe"]
+__all__ = ["ClientContext", "bounded", "classify", "compile_rules"]
 
 WKWEBVIEW_IOS = "wkwebview_ios"
 IOS_DEVICE_TOKENS = ("iphone", "ipad", "ipod")
@@ -48,17 +47,6 @@ class ClientContext:
         """The fields the CLI prints as JSON."""
         return {"platform": self.platform, "mobile": self.mobile, "in_app": self.in_app, "app": self.app,
                 "app_scheme": self.app_scheme, "bot": self.bot, "escape": self.escape}
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceDetails:
-    """Device and OS details for people to read (from `user_agents`; not used to decide anything)."""
-
-    os: str
-    os_version: str
-    device: str
-    browser: str
-    browser_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +205,3 @@ def _token_re(token: str) -> re.Pattern[str]:
 def _parse(ua: str) -> user_agents.parsers.UserAgent:
     return user_agents.parse(ua)
 
-
-def describe(ua: str) -> DeviceDetails:
-    """Device and OS details for display (the device-test page, `detect` without --json)."""
-    parsed = _parse(bounded(ua))
-    return DeviceDetails(
-        os=parsed.os.family,
-        os_version=parsed.os.version_string,
-        device=" ".join(part for part in (parsed.device.brand, parsed.device.model) if part) or parsed.device.family,
-        browser=parsed.browser.family,
-        browser_version=parsed.browser.version_string,
-    )

@@ -11,9 +11,6 @@ from typing import Mapping
 
 AUTH_OK = "0000"  # verified: official sample and production data
 
-# Pay methods as the cancel table spells them (the auth table uses upper case).
-PAY_METHODS = ("card", "bank", "vacnt", "hp")
-
 
 def _frozen(table: dict[str, set[str]]) -> Mapping[str, frozenset[str]]:
     return MappingProxyType({k: frozenset(v) for k, v in table.items()})
