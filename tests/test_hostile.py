@@ -8,11 +8,13 @@ neither changed (nor the sandbox's payments), except where the protocol itself a
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote_from_bytes
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from webview_toolkit.kispg import codes
 from webview_toolkit.kispg.sandbox.state import EXTENSION
 
 from .conftest import ORDER, UA, checkout_form, create_order, pay, sandbox_result
@@ -297,6 +299,11 @@ def test_cancel_endpoint(client):
     run()
 
 
+# Every result code the sandbox can answer with: codes.py's constants.
+SANDBOX_CODES = frozenset(value for name, value in vars(codes).items()
+                          if name.isupper() and isinstance(value, str) and len(value) == 4)
+
+
 def test_sandbox_auth(client):
     guard = Guard(client)
 
@@ -312,7 +319,11 @@ def test_sandbox_auth(client):
             # Over WEBVIEW_MAX_CONTENT_LENGTH: refused before it is read (a Korean page, or JSON for a JSON body).
             assert "요청이 너무 큽니다" in page or "bytes" in page
         else:
-            assert "오류" in page or "실패" in page or "결제" in page
+            # The sandbox's refusal page names a result code from its table and says why (every sandbox
+            # page's header says 결제, so that word alone would prove nothing).
+            found = re.search(r'data-result-cd="([^"]+)"', page)
+            assert found and found.group(1) in SANDBOX_CODES, page[:300]
+            assert re.search(r'<p id="result-msg">[^<]+</p>', page), page[:300]
         guard.unchanged()
 
     run()
