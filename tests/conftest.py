@@ -17,6 +17,7 @@ import pytest
 from hypothesis import settings
 
 from webview_toolkit.kispg.testing import FormParser, auth_result, wsgi_session
+from webview_toolkit.web.extensions import services
 
 from .pg_cluster import PgCluster, PgUnavailable
 
@@ -121,7 +122,7 @@ def app(tmp_path, database_url):
     from webview_toolkit.web import create_app
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url))
     yield app
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ def live_server_factory(tmp_path, database_url):
         server.shutdown()
         thread.join()
         server.server_close()
-        app.extensions["webview_toolkit"].store.dispose()
+        services(app).store.dispose()
 
 @pytest.fixture
 def live_server(live_server_factory):

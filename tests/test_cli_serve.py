@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from webview_toolkit.cli import main
+from webview_toolkit.web.extensions import services
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def test_serve_prints_urls_and_a_qr_code(env, monkeypatch):
     assert options == {"host": "0.0.0.0", "port": 8123, "threaded": True, "use_reloader": False}
     # The sandbox is reached in-process, whatever the port: serve sets no KISPG_BASE_URL of its own.
     assert app.config["KISPG_BASE_URL"] is None
-    assert app.extensions["webview_toolkit"].client.base_url == "http://sandbox.internal/sandbox/kispg"
+    assert services(app).client.base_url == "http://sandbox.internal/sandbox/kispg"
     assert app.config["KISPG_MERCHANT_KEY"] not in result.output
 
 

@@ -9,13 +9,14 @@ from webview_toolkit.lifecycle import OrderStatus as S
 
 from webview_toolkit import expiry
 from webview_toolkit.store import orders
+from webview_toolkit.web.extensions import services
 
 from .conftest import UA, checkout_form, create_order, pay, sandbox_result
 
 
 def age(client, ord_no: str, seconds: float) -> None:
     """Make the order `seconds` old, as if it had been created then."""
-    store = client.application.extensions["webview_toolkit"].store
+    store = services(client.application).store
     with store.engine.begin() as conn:
         conn.execute(update(orders).where(orders.c.ord_no == ord_no).values(
             created_at=datetime.now(timezone.utc) - timedelta(seconds=seconds)))
@@ -29,7 +30,7 @@ def test_a_created_order_past_its_ttl_expires_with_a_clear_page(client):
     assert page.status_code == 410 and "결제 가능 시간이 지났습니다" in html and "kispg-auth" not in html
     order = client.get(f"/api/orders/{ord_no}").get_json()
     assert order["status"] == "expired"
-    events = client.application.extensions["webview_toolkit"].store.events(ord_no)
+    events = services(client.application).store.events(ord_no)
     assert [e["kind"] for e in events] == ["created", "order_expired"] and events[1]["detail"] == {"ttl": 1800}
     assert "주문 만료" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
 
@@ -70,12 +71,12 @@ def test_the_ttl_is_configurable(tmp_path):
     ord_no = create_order(client)
     age(client, ord_no, 61)
     assert client.get(f"/checkout/{ord_no}").status_code == 410
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_expiry_loses_to_a_payment_in_flight(client):
     ord_no = create_order(client)
-    store = client.application.extensions["webview_toolkit"].store
+    store = services(client.application).store
     order = store.checkout_order(ord_no)
     store.transition(ord_no, S.AUTHENTICATED, "authenticated", bind_tid="t" * 30)
     assert not expiry.expire_if_due(store, order, 0)

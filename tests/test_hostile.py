@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from webview_toolkit.kispg import codes
 from webview_toolkit.kispg.sandbox.state import EXTENSION
+from webview_toolkit.web.extensions import services
 
 from .conftest import ORDER, UA, checkout_form, create_order, pay, sandbox_result
 
@@ -85,8 +86,8 @@ class Guard:
 
     def __init__(self, client):
         self.client = client
-        services = client.application.extensions["webview_toolkit"]
-        self.store = services.store
+        wired = services(client.application)
+        self.store = wired.store
         self.created = create_order(client)
         self.paid = pay(client)
         self.before = self.snapshot()

@@ -8,6 +8,7 @@ import requests
 from sqlalchemy import select, update
 
 from webview_toolkit.idempotency import KEY_TTL, keys
+from webview_toolkit.web.extensions import services
 
 from .conftest import ORDER
 
@@ -17,7 +18,7 @@ def key_header(key):
 
 
 def order_count(app):
-    return app.extensions["webview_toolkit"].store.count()
+    return services(app).store.count()
 
 
 def test_the_same_key_and_body_get_the_first_response(app, client):
@@ -31,7 +32,7 @@ def test_the_same_key_and_body_get_the_first_response(app, client):
 
 def test_the_replay_is_the_original_even_after_the_order_moved_on(app, client):
     first = client.post("/api/orders", json=ORDER, headers=key_header("k-paid")).get_json()
-    app.extensions["webview_toolkit"].store.transition(first["ordNo"], "failed", "auth_failed")
+    services(app).store.transition(first["ordNo"], "failed", "auth_failed")
     assert client.post("/api/orders", json=ORDER, headers=key_header("k-paid")).get_json() == first
 
 
@@ -53,7 +54,7 @@ def test_other_keys_make_other_orders(app, client):
 
 def test_a_key_expires_after_24_hours(app, client):
     first = client.post("/api/orders", json=ORDER, headers=key_header("old")).get_json()
-    store = app.extensions["webview_toolkit"].store
+    store = services(app).store
     with store.engine.begin() as conn:
         created = conn.execute(select(keys.c.created_at)).scalar_one()
         conn.execute(update(keys).values(created_at=created - KEY_TTL - timedelta(seconds=1)))
@@ -65,7 +66,7 @@ def test_a_key_expires_after_24_hours(app, client):
 
 def test_a_key_just_inside_24_hours_still_replays(app, client):
     first = client.post("/api/orders", json=ORDER, headers=key_header("young")).get_json()
-    store = app.extensions["webview_toolkit"].store
+    store = services(app).store
     with store.engine.begin() as conn:
         created = conn.execute(select(keys.c.created_at)).scalar_one()
         conn.execute(update(keys).values(created_at=created - KEY_TTL + timedelta(minutes=1)))

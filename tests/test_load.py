@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from webview_toolkit.kispg.testing import auth_result
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
 
@@ -69,7 +70,7 @@ def checkout_crowd(base: str, calls_url: str, headers: dict | None = None, shopp
 def test_fifty_shoppers_at_once(live_server):
     base, app = live_server
     crowd = checkout_crowd(base, f"{base}/sandbox/kispg/_calls")
-    store = app.extensions["webview_toolkit"].store
+    store = services(app).store
     assert store.count() == SHOPPERS
     assert Counter(store.get(o).status for o in crowd["ord_nos"]) == {"paid": SHOPPERS}
     # Exactly one approval call per order reached KISPG, though each result was posted twice at once.

@@ -10,6 +10,7 @@ import pytest
 
 from webview_toolkit import logs
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, ORDER, UA, checkout_form, create_order, sandbox_result, service_config
 
@@ -25,7 +26,7 @@ def json_app(tmp_path, database_url):
     yield app, stream
     handler.setStream(old)
     handler.setFormatter(logging.Formatter(logs.TEXT_FORMAT))
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def entries(stream: io.StringIO, ord_no: str) -> list[dict]:

@@ -12,6 +12,7 @@ from webview_toolkit import notifications
 from webview_toolkit.kispg.sandbox.notify import BACKOFF, MAX_SENDS, Notifier
 from webview_toolkit.notifications import NoticeRefused
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, service_config
 from .test_vbank import issue, kinds, notice
@@ -21,7 +22,7 @@ from .test_vbank import issue, kinds, notice
 def app(tmp_path, database_url):
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_SANDBOX_AUTO_RESEND=False))
     yield app
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def deposit(client, order, **extra):
@@ -87,7 +88,7 @@ def test_outside_the_sandbox_only_the_guides_senders_are_heard(tmp_path):
     assert spoofed.status_code == 403  # no proxy is trusted: the header is the sender's word
     kispg = client.post("/kispg/noti", data={"ordNo": "x"}, environ_base={"REMOTE_ADDR": "61.40.40.74"})
     assert kispg.status_code == 400  # heard, and refused for its content
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path):
@@ -98,7 +99,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path):
     assert via_proxy.status_code == 400
     forged = client.post("/kispg/noti", data={"ordNo": "x"}, headers={"X-Forwarded-For": "61.40.40.74, 6.6.6.6"})
     assert forged.status_code == 403
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_bad_allowlist_and_proxy_settings_are_refused(tmp_path):

@@ -1,5 +1,6 @@
 """Tests for the payment state machine under KISPG faults: nothing lost, nothing charged twice."""
 from webview_toolkit.lifecycle import OrderStatus as S
+from webview_toolkit.web.extensions import services
 import pytest
 
 from .conftest import UA, checkout_form, create_order, pay, sandbox_result
@@ -50,7 +51,7 @@ def test_lost_answer_without_approval_ends_failed(client, mode):
     arm(client, "payment", mode)
     returned(client, ord_no)
     assert order(client, ord_no)["status"] == "failed"
-    kinds = [e["kind"] for e in client.application.extensions["webview_toolkit"].store.events(ord_no)]
+    kinds = [e["kind"] for e in services(client.application).store.events(ord_no)]
     assert kinds[-2:] == ["approval_unknown", "reconciled_not_approved"]
 
 
@@ -60,7 +61,7 @@ def test_commit_then_timeout_is_reconciled_to_paid(client):
     fields = returned(client, ord_no)
     state = order(client, ord_no)
     assert state["status"] == "paid" and state["tid"] == fields["tid"]
-    kinds = [e["kind"] for e in client.application.extensions["webview_toolkit"].store.events(ord_no)]
+    kinds = [e["kind"] for e in services(client.application).store.events(ord_no)]
     assert "approval_unknown" in kinds and kinds[-1] == "reconciled_paid"
 
 
@@ -70,9 +71,9 @@ def test_unknown_stays_unknown_while_inquiry_fails_then_reconcile_resolves(clien
     arm(client, "order", "error500")
     returned(client, ord_no)
     assert order(client, ord_no)["status"] == "unknown"
-    resolved = app.extensions["webview_toolkit"].payments.reconcile_all()
+    resolved = services(app).payments.reconcile_all()
     assert [(o.ord_no, o.status) for o in resolved] == [(ord_no, "paid")]
-    assert app.extensions["webview_toolkit"].payments.stuck_orders() == []
+    assert services(app).payments.stuck_orders() == []
 
 
 def test_result_page_settles_an_unknown_order(client):
@@ -121,7 +122,7 @@ def test_cancel_with_inquiry_down_stays_cancelling_until_reconciled(client, app)
     assert response.get_json()["status"] == "cancelling"
     again = client.post(f"/api/orders/{ord_no}/cancel", headers=ADMIN)
     assert again.status_code == 409
-    resolved = app.extensions["webview_toolkit"].payments.reconcile_all()
+    resolved = services(app).payments.reconcile_all()
     assert [o.status for o in resolved] == ["cancelled"]
 
 
@@ -153,7 +154,7 @@ def patient(tmp_path, database_url):
     from .conftest import service_config
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_RECONCILE_AFTER=30))
     yield app, app.test_client()
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def age(app, ord_no, seconds=60):
@@ -163,7 +164,7 @@ def age(app, ord_no, seconds=60):
     from sqlalchemy import update
 
     from webview_toolkit.store import orders
-    with app.extensions["webview_toolkit"].store.engine.begin() as conn:
+    with services(app).store.engine.begin() as conn:
         conn.execute(update(orders).where(orders.c.ord_no == ord_no)
                      .values(updated_at=datetime.now(timezone.utc) - timedelta(seconds=seconds)))
 
@@ -174,10 +175,10 @@ def test_lost_approval_stays_unknown_until_it_can_be_settled(patient):
     arm(client, "payment", "timeout")
     returned(client, ord_no)
     assert order(client, ord_no)["status"] == "unknown"
-    payments = app.extensions["webview_toolkit"].payments
+    payments = services(app).payments
     assert [o.status for o in payments.reconcile_all()] == ["unknown"]
     assert "결제 확인 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
-    kinds = [e["kind"] for e in app.extensions["webview_toolkit"].store.events(ord_no)]
+    kinds = [e["kind"] for e in services(app).store.events(ord_no)]
     # Asked after the lost answer, by the reconcile pass and by the page view (the test's check interval is 0).
     assert kinds.count("reconcile_not_yet") == 3
     age(app, ord_no)
@@ -197,10 +198,10 @@ def test_an_approval_that_lands_late_is_still_found(patient):
 def test_reconcile_never_races_an_approval_in_flight(patient):
     app, client = patient
     ord_no = create_order(client)
-    store = app.extensions["webview_toolkit"].store
+    store = services(app).store
     store.transition(ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
     store.transition(ord_no, S.APPROVING, "approval_claimed")
-    payments = app.extensions["webview_toolkit"].payments
+    payments = services(app).payments
     assert payments.reconcile(ord_no).status == "approving"
     assert payments.stuck_orders() == []
     assert [c for c in client.get("/sandbox/kispg/_calls").get_json() if c["endpoint"] == "order"] == []
@@ -213,4 +214,4 @@ def test_lost_cancel_stays_cancelling_until_it_can_be_settled(patient):
     response = client.post(f"/api/orders/{ord_no}/cancel", headers=ADMIN)
     assert response.get_json()["status"] == "cancelling"
     age(app, ord_no)
-    assert [o.status for o in app.extensions["webview_toolkit"].payments.reconcile_all()] == ["paid"]
+    assert [o.status for o in services(app).payments.reconcile_all()] == ["paid"]

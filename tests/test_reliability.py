@@ -21,6 +21,7 @@ from webview_toolkit.kispg.client import KispgClient
 from webview_toolkit.kispg.errors import DeclinedError
 from webview_toolkit.kispg.testing import parse_result_form
 from webview_toolkit.store import orders as orders_table
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
 
@@ -76,9 +77,9 @@ def test_real_timeout_after_commit_is_reconciled_to_paid(slow_kispg):
     page = shopper.checkout(ord_no)
     assert page.status_code == 200 and "결제 완료" in page.text
     assert shopper.state(ord_no)["status"] == "paid"
-    kinds = [e["kind"] for e in app.extensions["webview_toolkit"].store.events(ord_no)]
+    kinds = [e["kind"] for e in services(app).store.events(ord_no)]
     assert kinds[-2:] == ["approval_unknown", "reconciled_paid"]
-    detail = app.extensions["webview_toolkit"].store.events(ord_no)[-2]["detail"]
+    detail = services(app).store.events(ord_no)[-2]["detail"]
     assert detail["error"] == "KispgTimeout"
 
 
@@ -89,7 +90,7 @@ def test_real_timeout_without_approval_fails_and_tells_the_shopper(slow_kispg):
     page = shopper.checkout(ord_no)
     assert page.status_code == 200 and "결제 실패" in page.text and "청구된 금액은 없습니다" in page.text
     assert shopper.state(ord_no)["status"] == "failed"
-    assert app.extensions["webview_toolkit"].store.events(ord_no)[-2]["detail"]["error"] == "KispgTimeout"
+    assert services(app).store.events(ord_no)[-2]["detail"]["error"] == "KispgTimeout"
 
 
 def test_real_timeout_of_the_inquiry_too_leaves_unknown_until_reconciled(live_server_factory):
@@ -138,12 +139,12 @@ def reconcile_cli(base: str, database_url: str) -> tuple[int, str]:
 def crashed_worker(shopper: Shopper, app, ord_no: str, approved: bool) -> None:
     """Leave the order as a worker that died holding the approval claim a minute ago would."""
     return_url, fields = shopper.authenticate(ord_no)
-    services = app.extensions["webview_toolkit"]
-    store = services.store
+    wired = services(app)
+    store = wired.store
     assert store.transition(ord_no, S.AUTHENTICATED, "authenticated", bind_tid=fields["tid"])
     assert store.transition(ord_no, S.APPROVING, "approval_claimed")
     if approved:
-        services.client.approve(tid=fields["tid"], goods_amt=fields["amt"])
+        wired.client.approve(tid=fields["tid"], goods_amt=fields["amt"])
     a_minute_ago = datetime.now(timezone.utc) - timedelta(minutes=1)
     with store.engine.begin() as conn:
         conn.execute(update(orders_table).where(orders_table.c.ord_no == ord_no).values(updated_at=a_minute_ago))

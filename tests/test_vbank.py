@@ -9,6 +9,7 @@ import pytest
 from webview_toolkit import vbank
 from webview_toolkit.kispg.signing import KST, edi_date_now
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, pay, service_config
 
@@ -20,11 +21,7 @@ def app(tmp_path, database_url):
     # Resends are driven by the tests (POST /_notices/deliver), not by a timer.
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_SANDBOX_AUTO_RESEND=False))
     yield app
-    app.extensions["webview_toolkit"].store.dispose()
-
-
-def services(app):
-    return app.extensions["webview_toolkit"]
+    services(app).store.dispose()
 
 
 def issue(client) -> dict:

@@ -2,6 +2,7 @@
 import pytest
 
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import ORDER, create_order, pay, service_config
 
@@ -53,7 +54,7 @@ def test_invalid_fields_are_named(client, body, field, message):
 
 def test_a_phone_number_with_hyphens_is_normalised(client):
     ord_no = create_order(client, ordTel="010-1234-5678")
-    assert client.application.extensions["webview_toolkit"].store.get(ord_no).ord_tel == "01012345678"
+    assert services(client.application).store.get(ord_no).ord_tel == "01012345678"
 
 
 def test_every_bad_field_is_named_at_once(client):

@@ -3,6 +3,7 @@ import re
 import hashlib
 
 import pytest
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, PUBLIC, UA, FormParser, checkout_form, create_order
 
@@ -42,7 +43,7 @@ def test_form_is_signed_and_complete(client):
     assert fields["encData"] == expected
     assert fields["mid"] == MID and fields["ordNo"] == ord_no and fields["goodsAmt"] == "39000"
     assert fields["payMethod"] == "CARD" and fields["ordEmail"] == "buyer@example.com"
-    [attempt] = client.application.extensions["webview_toolkit"].store.attempts(ord_no)
+    [attempt] = services(client.application).store.attempts(ord_no)
     assert fields["returnUrl"] == f"{PUBLIC}/kispg/return?ordNo={ord_no}&t={attempt.token}"
     assert fields["charset"] == "UTF-8" and fields["payReqType"] == "1" and fields["currencyType"] == "KRW"
     assert len(fields["ediDate"]) == 14 and fields["ediDate"].isdigit()

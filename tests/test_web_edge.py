@@ -13,6 +13,7 @@ from werkzeug.exceptions import TooManyRequests
 from webview_toolkit.kispg.sandbox import create_sandbox_blueprint
 from webview_toolkit.kispg.testing import FormParser
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, ORDER, UA, checkout_form, create_order, pay, service_config
 
@@ -104,7 +105,7 @@ def test_checkout_may_frame_the_pay_window_and_post_only_to_kispg(tmp_path, clie
     assert real["frame-src"] == ["https://testapi.kispg.co.kr", "https://*.kispg.co.kr"]
     result = csp(test_client.get(f"/orders/{ord_no}"))
     assert result["frame-src"] == ["'none'"] and result["frame-ancestors"] == ["'none'"]
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_templates_use_strict_undefined(app):
@@ -133,14 +134,14 @@ def lan_client(tmp_path, database_url):
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_PUBLIC_URL=None,
                                     WEBVIEW_LAN_URL="http://192.168.0.23:5000"))
     yield app.test_client()
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_without_a_public_url_only_this_machines_names_count(lan_client):
     for host in ("localhost", "127.0.0.1:5000", "192.168.0.23:5000"):
         response = lan_client.post("/api/orders", json=ORDER, headers={"Host": host})
         assert response.status_code == 201 and response.get_json()["checkoutUrl"].startswith(f"http://{host}/")
-    store = lan_client.application.extensions["webview_toolkit"].store
+    store = services(lan_client.application).store
     count = store.count()
     refused = lan_client.post("/api/orders", json=ORDER, headers={"Host": "evil.example"})
     assert refused.status_code == 400 and "WEBVIEW_PUBLIC_URL" in refused.get_json()["error"]
@@ -159,14 +160,14 @@ def test_forwarded_headers_count_only_from_a_trusted_proxy(tmp_path):
     untrusted = create_app(service_config(tmp_path / "a", WEBVIEW_PUBLIC_URL=None))
     body = untrusted.test_client().post("/api/orders", json=ORDER, headers=forwarded).get_json()
     assert body["checkoutUrl"].startswith("http://localhost/")
-    order = untrusted.extensions["webview_toolkit"].store.get(body["ordNo"])
+    order = services(untrusted).store.get(body["ordNo"])
     assert order.user_ip == "127.0.0.1", "X-Forwarded-For from anyone is ignored"
     trusted = create_app(service_config(tmp_path / "b", WEBVIEW_PUBLIC_URL=None, WEBVIEW_TRUSTED_PROXIES="127.0.0.1"))
     body = trusted.test_client().post("/api/orders", json=ORDER, headers=forwarded).get_json()
     assert body["checkoutUrl"].startswith("https://shop.example/checkout/")
-    assert trusted.extensions["webview_toolkit"].store.get(body["ordNo"]).user_ip == "203.0.113.9"
+    assert services(trusted).store.get(body["ordNo"]).user_ip == "203.0.113.9"
     for app in (untrusted, trusted):
-        app.extensions["webview_toolkit"].store.dispose()
+        services(app).store.dispose()
 
 
 # -- the sandbox's admin routes --------------------------------------------------------------------
@@ -221,7 +222,7 @@ def test_the_body_limit_is_configurable(tmp_path):
     big = {**ORDER, "goodsNm": "x" * 100_000}
     response = app.test_client().post("/api/orders", json=big)
     assert response.status_code == 400 and "goodsNm" in response.get_json()["fields"], "read, then refused by field"
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 @pytest.mark.parametrize("path", ["/api/orders", "/api/orders/{paid}/cancel", "/sandbox/kispg/v2/payment",
@@ -302,13 +303,13 @@ def test_429_and_500_are_korean_pages_or_json(tmp_path, monkeypatch):
 
     client = app.test_client()
     assert "요청이 너무 많습니다" in client.get("/busy").get_data(as_text=True)
-    monkeypatch.setattr(app.extensions["webview_toolkit"].store, "get", lambda *a: 1 / 0)
+    monkeypatch.setattr(services(app).store, "get", lambda *a: 1 / 0)
     page = client.get("/orders/x")
     assert page.status_code == 500 and "일시적인 오류가 발생했습니다" in page.get_data(as_text=True)
     assert "ZeroDivisionError" not in page.get_data(as_text=True)
     api = client.get("/api/orders/x")
     assert api.status_code == 500 and api.get_json() == {"error": "internal error", "fields": {}}
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 # -- orders carry their environment; Bearer is case-insensitive -------------------------------------

@@ -5,6 +5,7 @@ import pytest
 
 from webview_toolkit.config import ConfigError
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import PUBLIC, create_order, service_config
 from .escape_uas import ESCAPE_UA
@@ -58,7 +59,7 @@ def test_modes(tmp_path, mode, offered, leaves):
     assert ('id="escape-offer"' in html) is offered
     assert ("location.replace(link.href)" in html) is leaves
     assert ("form.submit()" in html) is not offered
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_configured_android_app_gets_an_intent(tmp_path):
@@ -69,7 +70,7 @@ def test_configured_android_app_gets_an_intent(tmp_path):
     assert (f'href="intent://shop.test/checkout/{ord_no}?escaped=1#Intent;scheme=http;'
             f'S.browser_fallback_url=http%3A%2F%2Fshop.test%2Fcheckout%2F{ord_no}%3Fescaped%3D1;end"') in html
     assert "기본 브라우저에서 결제하기" in html
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 @pytest.mark.parametrize(("settings", "problem"), [

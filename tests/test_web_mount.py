@@ -5,6 +5,7 @@ from flask import Flask, session
 from webview_toolkit.kispg.testing import FormParser, wsgi_session
 from webview_toolkit.web import init_app
 from webview_toolkit.webhooks import verify
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, ORDER, PUBLIC, UA, sandbox_result
 from .webhook_helpers import SECRET, Receiver
@@ -40,7 +41,7 @@ def host(tmp_path, database_url, receiver):
 
     init_app(app, url_prefix="/pay")
     yield app
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def test_the_host_keeps_its_routes_and_secret_key(host):
@@ -75,7 +76,7 @@ def test_a_whole_checkout_under_the_prefix(host, receiver):
     assert client.get(f"/pay/api/orders/{ord_no}").get_json()["status"] == "paid"
     result = client.get(f"/pay/orders/{ord_no}").get_data(as_text=True)
     assert "결제 완료" in result and "/pay/static/site.css" in result
-    assert host.extensions["webview_toolkit"].webhooks.deliver_due().delivered == 1
+    assert services(host).webhooks.deliver_due().delivered == 1
     headers, body = receiver.posts[0]
     event = verify(body, headers["Webview-Signature"], SECRET)
     assert event["type"] == "order.paid" and event["order"]["merchantOrderId"] == "shop-1"

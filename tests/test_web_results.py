@@ -3,6 +3,7 @@ from webview_toolkit.lifecycle import OrderStatus as S
 import pytest
 
 from webview_toolkit.web import create_app
+from webview_toolkit.web.extensions import services
 
 from .conftest import UA, checkout_form, create_order, pay, sandbox_result, service_config
 
@@ -58,7 +59,7 @@ def test_created_order_page_and_404(client):
 def test_only_a_pending_page_refreshes_itself(app, client):
     refresh = '<meta http-equiv="refresh" content="3">'
     waiting = create_order(client)
-    app.extensions["webview_toolkit"].store.transition(waiting, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    services(app).store.transition(waiting, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
     assert refresh in client.get(f"/orders/{waiting}").get_data(as_text=True)
     assert refresh not in client.get(f"/orders/{pay(client)}").get_data(as_text=True)
     assert refresh not in client.get(f"/orders/{create_order(client)}").get_data(as_text=True)

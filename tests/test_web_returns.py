@@ -9,6 +9,7 @@ from urllib.parse import urljoin
 
 from webview_toolkit.kispg.signing import sign
 from webview_toolkit.kispg.testing import parse_result_form
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, ORDER, UA, checkout_form, create_order, pay, sandbox_result
 
@@ -70,7 +71,7 @@ def test_tampered_results_are_refused_without_approval(client, tamper, reason):
     assert "승인하지 않았습니다" in response.get_data(as_text=True)
     assert status(client, ord_no) == "created"
     assert payment_calls(client) == []
-    events = client.application.extensions["webview_toolkit"].store.events(ord_no)
+    events = services(client.application).store.events(ord_no)
     assert reason in events[-1]["detail"]["reason"]
     # The genuine result still goes through afterwards.
     assert client.post(return_url, data=fields).status_code == 303
@@ -142,8 +143,8 @@ def kispg_calls(client, endpoint=None) -> list:
 
 def sandbox_inquiry(client, tid, amt):
     """What the sandbox (KISPG) itself holds for a tid."""
-    services = client.application.extensions["webview_toolkit"]
-    return services.client.inquire(tid=tid, goods_amt=amt)
+    wired = services(client.application)
+    return wired.client.inquire(tid=tid, goods_amt=amt)
 
 
 def test_a_tid_of_another_paid_order_is_refused_before_kispg_hears_of_it(client):
@@ -157,7 +158,7 @@ def test_a_tid_of_another_paid_order_is_refused_before_kispg_hears_of_it(client)
     assert kispg_calls(client)[before:] == []  # no approval, no inquiry, no cancel of the victim's tid
     assert status(client, attacker) == "created" and status(client, victim) == "paid"
     assert sandbox_inquiry(client, victim_tid, 39000).trx_status == "승인"
-    events = client.application.extensions["webview_toolkit"].store.events(attacker)
+    events = services(client.application).store.events(attacker)
     assert "belongs to another order" in events[-1]["detail"]["reason"]
     # The attacker's genuine result still pays the attacker's own order, once.
     assert client.post(return_url, data=fields).status_code == 303
@@ -188,7 +189,7 @@ def test_a_failure_post_without_the_checkout_token_changes_nothing(client):
         response = client.post(url, data={"resultCd": "XXXX", "resultMsg": "<b>가맹점 사칭</b>"})
         assert response.status_code == 403
     assert status(client, ord_no) == "created"
-    assert [e["kind"] for e in client.application.extensions["webview_toolkit"].store.events(ord_no)] == ["created"]
+    assert [e["kind"] for e in services(client.application).store.events(ord_no)] == ["created"]
     # The shopper can still pay.
     return_url, fields = sandbox_result(client, checkout_form(client, ord_no, UA["safari_ios"]))
     assert client.post(return_url, data=fields).status_code == 303 and status(client, ord_no) == "paid"
@@ -221,8 +222,8 @@ def test_a_genuine_failure_ends_the_attempt_and_the_shopper_pays_again_under_a_n
 def test_an_approval_code_on_return_url_is_settled_by_inquiry(client):
     """KISPG approved by itself and posted 3001 (KISPG_FACTS: self-approval): paid, not failed."""
     ord_no, return_url, fields = authenticated(client)
-    services = client.application.extensions["webview_toolkit"]
-    services.client.approve(tid=fields["tid"], goods_amt=fields["amt"])  # KISPG's own approval
+    wired = services(client.application)
+    wired.client.approve(tid=fields["tid"], goods_amt=fields["amt"])  # KISPG's own approval
     response = client.post(return_url, data={**fields, "resultCd": "3001", "resultMsg": "카드 결제 성공"})
     assert response.status_code == 303
     order = client.get(f"/api/orders/{ord_no}").get_json()
@@ -233,11 +234,11 @@ def test_an_approval_code_on_return_url_is_settled_by_inquiry(client):
 def test_already_processed_answer_is_settled_by_inquiry(client):
     """/v2/payment answers 'MOID 중복 또는 이미 처리된 주문' for an ordNo KISPG approved: paid, not failed."""
     ord_no, return_url, fields = authenticated(client)
-    services = client.application.extensions["webview_toolkit"]
-    services.client.approve(tid=fields["tid"], goods_amt=fields["amt"])
+    wired = services(client.application)
+    wired.client.approve(tid=fields["tid"], goods_amt=fields["amt"])
     assert client.post(return_url, data=fields).status_code == 303
     assert status(client, ord_no) == "paid"
-    kinds = [e["kind"] for e in services.store.events(ord_no)]
+    kinds = [e["kind"] for e in wired.store.events(ord_no)]
     assert kinds[-2:] == ["approval_unknown", "reconciled_paid"]
 
 
@@ -259,4 +260,4 @@ def test_result_page_views_cannot_drive_inquiries(tmp_path, database_url):
             assert "결제 확인 중" in client.get(f"/orders/{ord_no}").get_data(as_text=True)
         assert len(kispg_calls(client, "order")) == 1  # and not again within the interval
     finally:
-        app.extensions["webview_toolkit"].store.dispose()
+        services(app).store.dispose()

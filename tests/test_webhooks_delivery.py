@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from webview_toolkit.web import create_app
 from webview_toolkit.webhooks.delivery import Backoff, Deliverer, Pass, retry_dead
 from webview_toolkit.webhooks.outbox import outbox
+from webview_toolkit.web.extensions import services
 
 from .conftest import MERCHANT_KEY, MID, create_order, pay, service_config
 from .webhook_helpers import SECRET, Receiver
@@ -35,15 +36,15 @@ def shop(tmp_path, database_url, receiver, merchant_key_scan):
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url,
                                     WEBVIEW_WEBHOOK_URL=receiver.url, WEBVIEW_WEBHOOK_SECRET=SECRET))
     yield app
-    app.extensions["webview_toolkit"].store.dispose()
+    services(app).store.dispose()
 
 
 def deliverer(shop) -> Deliverer:
-    return shop.extensions["webview_toolkit"].webhooks
+    return services(shop).webhooks
 
 
 def outbox_rows(shop):
-    with shop.extensions["webview_toolkit"].store.engine.connect() as conn:
+    with services(shop).store.engine.connect() as conn:
         return conn.execute(select(outbox).order_by(outbox.c.id)).all()
 
 
@@ -148,11 +149,11 @@ def test_after_24_hours_of_failures_it_is_dead_and_can_be_retried(shop, receiver
     assert outbox_rows(shop)[0].status == "pending"
     assert deliverer(shop).deliver_due(now=created + timedelta(hours=25)).dead == 1
     assert outbox_rows(shop)[0].status == "dead"
-    kinds = [e["kind"] for e in shop.extensions["webview_toolkit"].store.events(ord_no)]
+    kinds = [e["kind"] for e in services(shop).store.events(ord_no)]
     assert kinds[-1] == "webhook_dead"
     receiver.status = 200
     assert deliverer(shop).deliver_due(now=created + timedelta(hours=26)).attempted == 0
-    assert retry_dead(shop.extensions["webview_toolkit"].store, row.event_id) == 1
+    assert retry_dead(services(shop).store, row.event_id) == 1
     assert deliverer(shop).deliver_due().delivered == 1
     assert receiver.events()[-1]["id"] == row.event_id
 
@@ -175,7 +176,7 @@ def test_a_lease_keeps_others_off_until_it_runs_out(shop, receiver):
     t0 = now()
     first = deliverer(shop)
     assert len(first._claim(t0)) == 1  # claimed, then the worker says nothing more (it died)
-    other = Deliverer(shop.extensions["webview_toolkit"].store, SECRET, allow_private=True)
+    other = Deliverer(services(shop).store, SECRET, allow_private=True)
     assert other.deliver_due(now=t0 + timedelta(seconds=59)).attempted == 0
     assert other.deliver_due(now=t0 + timedelta(seconds=61)).delivered == 1
     # The first worker's late answer cannot overwrite what the second did.
@@ -186,7 +187,7 @@ def test_a_worker_whose_lease_ran_out_cannot_settle_the_row(shop, receiver):
     receiver.start()
     pay(shop.test_client())
     t0 = now()
-    slow, fast = deliverer(shop), Deliverer(shop.extensions["webview_toolkit"].store, SECRET, allow_private=True)
+    slow, fast = deliverer(shop), Deliverer(services(shop).store, SECRET, allow_private=True)
     row_slow, = slow._claim(t0)
     row_fast, = fast._claim(t0 + timedelta(seconds=61))  # the slow one's lease has run out
     late, done = Pass(), Pass()
@@ -202,7 +203,7 @@ def test_several_workers_deliver_each_event_once(shop, receiver):
     receiver.start()
     client = shop.test_client()
     orders = [pay(client) for _ in range(12)]
-    store = shop.extensions["webview_toolkit"].store
+    store = services(shop).store
     workers = [Deliverer(store, SECRET, allow_private=True, batch=3) for _ in range(4)]
     start = threading.Barrier(len(workers))
     threads = [threading.Thread(target=lambda w=w: (start.wait(), w.deliver_due())) for w in workers]
@@ -246,7 +247,7 @@ def test_a_worker_killed_mid_delivery_is_redelivered_after_restart(shop, receive
 def test_a_receiver_name_that_resolves_to_a_private_address_is_not_posted(shop, receiver):
     receiver.start()
     pay(shop.test_client())
-    store = shop.extensions["webview_toolkit"].store
+    store = services(shop).store
     careful = Deliverer(store, SECRET, allow_private=False, resolve=lambda host: ["10.0.0.5"])
     with store.engine.begin() as conn:
         conn.execute(update(outbox).values(url="http://hooks.shop.example/kispg"))
@@ -276,4 +277,4 @@ def test_the_secret_never_appears_in_the_payload_or_the_history(shop, receiver):
     headers, body = receiver.posts[0]
     assert SECRET.encode() not in body and SECRET not in str(headers)
     assert SECRET not in client.get(f"/api/orders/{ord_no}/events").get_data(as_text=True)
-    assert SECRET not in repr(deliverer(shop)) and SECRET not in repr(shop.extensions["webview_toolkit"])
+    assert SECRET not in repr(deliverer(shop)) and SECRET not in repr(services(shop))

@@ -110,9 +110,9 @@ def sandbox_session(app: Flask, session: requests.Session | None = None) -> requ
     return wsgi_session(app, SANDBOX_INTERNAL, session)
 
 
-def services() -> Services:
-    """The current app's services."""
-    return current_app.extensions[KEY]
+def services(app: Flask | None = None) -> Services:
+    """The services of `app` (by default the current app)."""
+    return (app or current_app).extensions[KEY]
 
 
 def store() -> OrderStore:
