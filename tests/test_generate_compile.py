@@ -6,7 +6,6 @@ tests/android_stubs/, whose Uri and Intent.parseUri behave as AOSP's do. Then
 tests/url_table/UrlTableRunner.java calls each WebViewClient's shouldOverrideUrlLoading for
 every row of tests/data/url_table.yaml, once with every app installed and once with none.
 """
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,12 @@ import pytest
 from webview_toolkit.generate import Options, render
 from webview_toolkit.registry import load_registry
 
-from .url_table import KOTLIN_HOME, MODES, RUNNERS, compare, load_cases, require
+from .url_table import KOTLIN_HOME, MODES, RUNNERS, compare, load_cases, require, run
+from .url_table import SHOP_OPTIONS
 
 STUBS = Path(__file__).parent / "android_stubs"
 KOTLINC = KOTLIN_HOME / "bin" / "kotlinc"
-# Every flag set at once, so the code the flags add compiles too.
-SHOP = Options(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")
-
-
-def run(command, **kwargs):
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300, **kwargs)
-    assert result.returncode == 0, f"{' '.join(map(str, command[:3]))} failed:\n{result.stdout}{result.stderr}"
-    return result
+SHOP = Options(**SHOP_OPTIONS)
 
 
 @pytest.fixture(scope="module")

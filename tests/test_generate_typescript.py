@@ -11,7 +11,6 @@ openExternally over tests/data/url_table.yaml with a fake Linking and Platform.
 import hashlib
 import json
 import plistlib
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,18 +19,13 @@ import pytest
 from webview_toolkit.generate import Options, render
 from webview_toolkit.registry import load_registry
 
-from .url_table import MODES, NODE_MODULES, RUNNERS, TOOLCHAINS, compare, load_cases, require
+from .url_table import MODES, NODE_MODULES, RUNNERS, TOOLCHAINS, compare, load_cases, require, run
+from .url_table import SHOP_OPTIONS
 
 WEBVIEWS = {"oldest": "13.17.0", "newest": "16.0.0"}
 EXPO_SAMPLES = Path(__file__).parent / "expo_plugin"
 ANDROID = "{http://schemas.android.com/apk/res/android}"
-SHOP = Options(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")
-
-
-def run(command, **kwargs):
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300, **kwargs)
-    assert result.returncode == 0, f"{' '.join(map(str, command[:3]))} failed:\n{result.stdout}{result.stderr}"
-    return result
+SHOP = Options(**SHOP_OPTIONS)
 
 
 @pytest.fixture(scope="module")

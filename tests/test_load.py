@@ -5,6 +5,7 @@ exactly once, no request errs, no row is lost. Both on SQLite and on PostgreSQL.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -106,18 +107,15 @@ def standalone_sandbox():
     server.server_close()
 
 
-def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone_sandbox, tmp_path):
-    port = _free_port()
+@contextlib.contextmanager
+def gunicorn(tmp_path, port: int, env: dict, workers: int, *extra: str):
+    """gunicorn serving create_app() on a loopback port, once /healthz answers; yields its log file; stopped after."""
     base = f"http://127.0.0.1:{port}"
-    # KISPG_ENV=test with KISPG_BASE_URL: the workers talk to one sandbox as they would to KISPG's test host.
-    env = {**os.environ, "KISPG_ENV": "test", "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
-           "KISPG_BASE_URL": standalone_sandbox, "WEBVIEW_DATABASE_URL": database_url, "WEBVIEW_PUBLIC_URL": base,
-           "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_API_TOKEN": "api-token", "KISPG_TIMEOUT": "10"}
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--chdir", str(tmp_path), "--access-logfile", "-", "webview_toolkit.web:create_app()"],
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--chdir", str(tmp_path), *extra, "webview_toolkit.web:create_app()"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 20
@@ -129,6 +127,20 @@ def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone
                 pass
             assert time.monotonic() < deadline and server.poll() is None, log.read_text()[-2000:]
             time.sleep(0.1)  # waiting for gunicorn's workers to boot, bounded by the deadline
+        yield log
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone_sandbox, tmp_path):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    # KISPG_ENV=test with KISPG_BASE_URL: the workers talk to one sandbox as they would to KISPG's test host.
+    env = {**os.environ, "KISPG_ENV": "test", "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
+           "KISPG_BASE_URL": standalone_sandbox, "WEBVIEW_DATABASE_URL": database_url, "WEBVIEW_PUBLIC_URL": base,
+           "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_API_TOKEN": "api-token", "KISPG_TIMEOUT": "10"}
+    with gunicorn(tmp_path, port, env, 2, "--access-logfile", "-") as log:
         try:
             crowd = checkout_crowd(base, f"{standalone_sandbox}/_calls", {"Authorization": "Bearer api-token"},
                                    shoppers=20)
@@ -138,9 +150,6 @@ def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone
                   .json()["status"] for o in crowd["ord_nos"]]
         assert states == ["paid"] * 20
         assert crowd["payment_calls"] == 20 and set(crowd["approvals"].values()) == {1}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     output = log.read_text(errors="replace")
     pids = {line.split("pid: ")[1].split(")")[0] for line in output.splitlines() if "Booting worker with pid" in line}
     assert len(pids) == 2, output[-2000:]
@@ -154,26 +163,8 @@ def test_the_sandbox_follows_whatever_port_the_service_runs_on(tmp_path):
     base = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("KISPG_", "WEBVIEW_"))}
     env.update(KISPG_ENV="sandbox", WEBVIEW_INSTANCE_PATH=str(tmp_path / "instance"))
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-             "--chdir", str(tmp_path), "webview_toolkit.web:create_app()"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).json()["status"] == "ok":
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, log.read_text()[-2000:]
-            time.sleep(0.1)  # waiting for gunicorn's worker to boot, bounded by the deadline
+    with gunicorn(tmp_path, port, env, 1) as log:
         ord_no, statuses = shop(base, threading.Barrier(1), UA["kakaotalk_ios"])
         assert statuses[:3] == [201, 200, 200] and set(statuses[3:]) == {303}, log.read_text()[-2000:]
         order = requests.get(f"{base}/api/orders/{ord_no}", timeout=30).json()
         assert order["status"] == "paid", (order, log.read_text()[-2000:])
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,3 +68,14 @@ def compare(expected: list[tuple[str, str]], actual: str, handler: str) -> list[
     assert len(decisions) == len(expected), f"{handler}: {len(decisions)} decisions for {len(expected)} URLs"
     return [f"{handler} {label}: expected {want!r}, got {got!r}"
             for (label, want), got in zip(expected, decisions) if want != got]
+
+
+# Every generator flag set at once, so the code the flags add is compiled and type-checked too.
+SHOP_OPTIONS = dict(package="com.shop.app", app_scheme="myshop", ua_token="MyShopApp/1.0")
+
+
+def run(command, **kwargs) -> subprocess.CompletedProcess:
+    """Run a toolchain command; fail the test with its output unless it exits 0."""
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=300, **kwargs)
+    assert result.returncode == 0, f"{' '.join(map(str, command[:3]))} failed:\n{result.stdout}{result.stderr}"
+    return result
