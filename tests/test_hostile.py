@@ -14,7 +14,7 @@ from urllib.parse import quote_from_bytes
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from webview_toolkit.kispg import codes
+from webview_toolkit.kispg import result_codes
 from webview_toolkit.kispg.sandbox.state import EXTENSION
 from webview_toolkit.web.extensions import services
 
@@ -300,8 +300,8 @@ def test_cancel_endpoint(client):
     run()
 
 
-# Every result code the sandbox can answer with: codes.py's constants.
-SANDBOX_CODES = frozenset(value for name, value in vars(codes).items()
+# Every result code the sandbox can answer with: result_codes.py's constants.
+SANDBOX_CODES = frozenset(value for name, value in vars(result_codes).items()
                           if name.isupper() and isinstance(value, str) and len(value) == 4)
 
 

@@ -10,7 +10,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 from webview_toolkit.kispg.client import KispgClient, Refund, base_url_for
-from webview_toolkit.kispg.codes import DEFAULT_SUCCESS
+from webview_toolkit.kispg.result_codes import DEFAULT_SUCCESS
 from webview_toolkit.kispg.errors import (DeclinedError, FieldError, FieldSizeError, HTTPStatusError,
                                           InvalidResponseError, KispgError, KispgTimeout, MissingFieldError,
                                           ResponseMismatchError, TransportError, UnregisteredServerError)

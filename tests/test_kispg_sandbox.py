@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from webview_toolkit.kispg.codes import TRX_APPROVED, TRX_AWAITING_DEPOSIT, TRX_CANCELLED
+from webview_toolkit.kispg.result_codes import TRX_APPROVED, TRX_AWAITING_DEPOSIT, TRX_CANCELLED
 from webview_toolkit.kispg.sandbox import create_sandbox_app, create_sandbox_blueprint
 from webview_toolkit.kispg.signing import KST, edi_date_now, sign, verify_auth_result
 from webview_toolkit.kispg.specs import validate
 from webview_toolkit.kispg.testing import auth_form, parse_result_form, sandbox_authenticate
 from webview_toolkit.registry import App
 from webview_toolkit.registry import Registry
-from webview_toolkit.registry.codes import freeze_codes
+from webview_toolkit.registry.code_tables import freeze_codes
 
 MID = "webview01m"
 KEY = "sandbox-test-key+/" + "K" * 40

@@ -1,4 +1,6 @@
 """Tests for the payment state machine under KISPG faults: nothing lost, nothing charged twice."""
+import dataclasses
+
 from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.web.extensions import services
 import pytest
@@ -134,7 +136,7 @@ def test_mismatched_approval_needs_review_and_is_never_cancelled(client, app, mo
     def approve_other_amount(self, tid, goods_amt):
         # KISPG answers a success for another amount than the order's: never mark it paid.
         result = real(self, tid, goods_amt)
-        return type(result)(**{**{f: getattr(result, f) for f in result.__slots__}, "amt": "1"})
+        return dataclasses.replace(result, amt="1")
 
     monkeypatch.setattr(KispgClient, "approve", approve_other_amount)
     returned(client, ord_no)
