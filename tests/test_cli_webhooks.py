@@ -9,7 +9,7 @@ from webview_toolkit.cli import main
 from webview_toolkit.store import OrderStore, new_ord_no
 from webview_toolkit.webhooks.delivery import Deliverer
 
-from .conftest import MERCHANT_KEY, MID
+from .service_helpers import MERCHANT_KEY, MID
 from .webhook_helpers import SECRET, Receiver
 
 from .webhook_helpers import walk

@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from webview_toolkit.registry import load_registry
 
-from .conftest import ORDER, UA, pay
-from .e2e_helpers import WAIT_MS, Watch, save_shot
+from .e2e_helpers import WAIT_MS, Watch, create_checkout, order_status, save_shot
+from .service_helpers import UA, pay
 
 NAVER_ANDROID = ("Mozilla/5.0 (Linux; Android 13; SM-A426N Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
                  "(KHTML, like Gecko) Version/4.0 Chrome/114.0.0.0 Whale/1.0.0.0 Crosswalk/28.114.0.25 "
@@ -57,21 +57,6 @@ CASES = [
 ]
 # Desktop browsers get KISPG's PC window in an overlay iframe instead: tests/test_e2e_desktop.py.
 BY_ID = {case.id: case for case in CASES}
-
-
-def create_checkout(context, base: str) -> tuple[str, str]:
-    """POST /api/orders through the context; (ordNo, checkoutUrl)."""
-    response = context.request.post(f"{base}/api/orders", data=ORDER)
-    assert response.status == 201, response.text()
-    body = response.json()
-    return body["ordNo"], body["checkoutUrl"]
-
-
-def order_status(context, base: str, ord_no: str) -> dict:
-    """GET /api/orders/<ordNo>."""
-    response = context.request.get(f"{base}/api/orders/{ord_no}")
-    assert response.status == 200, response.text()
-    return response.json()
 
 
 def check_checkout_page(open_context, base: str, case: Case, url: str, *, shots: str) -> None:

@@ -20,9 +20,8 @@ from werkzeug.wrappers import Response
 
 from webview_toolkit.kispg.testing import parse_result_message
 
-from .conftest import UA
-from .e2e_helpers import save_shot
-from .test_e2e_browser import create_checkout, order_status
+from .e2e_helpers import create_checkout, order_status, save_shot
+from .service_helpers import UA
 
 CLOSE_NAME = "닫기 (결제창을 닫아도 청구되지 않습니다)"
 # A page of the second origin that posts the message in its URL fragment to its parent, as a forger would.

@@ -20,10 +20,12 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from webview_toolkit.kispg.testing import auth_result
+from webview_toolkit.kispg.testing import FormParser, auth_result
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
+from .service_helpers import MERCHANT_KEY, MID, ORDER, UA
+
+pytestmark = pytest.mark.postgres
 
 SHOPPERS = 50
 

@@ -12,6 +12,8 @@ from webview_toolkit import migrations
 from webview_toolkit.cli import main
 from webview_toolkit.store import OrderStore, make_engine, metadata
 
+pytestmark = pytest.mark.postgres
+
 RELEASED = Path(__file__).parent / "data" / "released"
 
 

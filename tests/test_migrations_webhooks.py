@@ -1,12 +1,15 @@
 """Tests for migration 0005 (webhooks and the shop's API): a released database upgrades to what metadata creates."""
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from webview_toolkit import migrations
 from webview_toolkit.store import OrderStore, make_engine, metadata
+
+pytestmark = pytest.mark.postgres
 
 RELEASED = Path(__file__).parent / "data" / "released"
 

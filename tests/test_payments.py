@@ -5,7 +5,9 @@ from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.web.extensions import services
 import pytest
 
-from .conftest import UA, checkout_form, create_order, pay, sandbox_result
+from .service_helpers import UA, checkout_form, create_order, pay, sandbox_result
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 
@@ -153,7 +155,7 @@ def patient(tmp_path, database_url):
     """A service that waits 30 s before taking 'KISPG shows nothing' as final."""
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_RECONCILE_AFTER=30))
     yield app, app.test_client()
     services(app).store.dispose()
