@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import ExitStack
 
 import pytest
 from hypothesis import settings
@@ -22,6 +23,7 @@ from webview_toolkit.kispg.sandbox import create_sandbox_app
 from webview_toolkit.web.extensions import services
 
 from .key_leak_scan import KeyLeakScan
+from .loopback import served
 from .pg_cluster import PgCluster, PgUnavailable
 from .sandbox_helpers import KEY, MID, REGISTRY, Clock
 from .service_helpers import service_config
@@ -99,33 +101,22 @@ def live_server_factory(tmp_path, database_url):
 
     `start(**config)` → (base URL, app); settings override service_config's. Stopped after the test.
     """
-    import threading
-
-    from werkzeug.serving import make_server
-
     from webview_toolkit.web import create_app
 
-    running = []
+    with ExitStack() as running:
+        def start(**overrides):
+            holder = {}
+            # Exits run last-first: the server stops before its store is disposed.
+            running.callback(lambda: holder and services(holder["app"]).store.dispose())
+            # The app needs its own URL, known once the socket is bound: the server calls it through holder.
+            base = running.enter_context(served(lambda environ, start_response: holder["app"](environ, start_response)))
+            holder["app"] = create_app(service_config(
+                tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_PUBLIC_URL=base,
+                KISPG_BASE_URL=f"{base}/sandbox/kispg", KISPG_SESSION_FACTORY=None, **overrides))
+            return base, holder["app"]
 
-    def start(**overrides):
-        holder = {}
-        server = make_server("127.0.0.1", 0, lambda environ, start_response: holder["app"](environ, start_response),
-                             threaded=True)
-        base = f"http://127.0.0.1:{server.server_port}"
-        holder["app"] = create_app(service_config(
-            tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_PUBLIC_URL=base,
-            KISPG_BASE_URL=f"{base}/sandbox/kispg", KISPG_SESSION_FACTORY=None, **overrides))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread, holder["app"]))
-        return base, holder["app"]
+        yield start
 
-    yield start
-    for server, thread, app in running:
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        services(app).store.dispose()
 
 @pytest.fixture
 def live_server(live_server_factory):

@@ -10,17 +10,16 @@ right sender. The second origin is a tiny server on 127.0.0.1 reached as `localh
 from __future__ import annotations
 
 import json
-import threading
 from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError, expect
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from webview_toolkit.kispg.testing import parse_result_message
 
 from .e2e_helpers import create_checkout, order_status, save_shot
+from .loopback import served
 from .service_helpers import UA
 
 CLOSE_NAME = "닫기 (결제창을 닫아도 청구되지 않습니다)"
@@ -32,13 +31,8 @@ FORGER = ('<!doctype html><title>forger</title><script>parent.postMessage('
 @pytest.fixture
 def other_origin():
     """A second origin on loopback: http://localhost:<port>/ serving the forger page."""
-    server = make_server("127.0.0.1", 0, Response(FORGER, mimetype="text/html"), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"localhost:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with served(Response(FORGER, mimetype="text/html")) as base:
+        yield base.replace("http://127.0.0.1", "localhost")
 
 
 class Desktop:
