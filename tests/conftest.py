@@ -124,6 +124,17 @@ def live_server(live_server_factory):
     return live_server_factory()
 
 
+# -- a webhook receiver, for the webhook tests ----------------------------------------------------------
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver listening on loopback (tests/webhook_helpers.py), stopped after the test."""
+    from .webhook_helpers import Receiver
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
 # -- the sandbox alone, for tests/test_kispg_sandbox*.py (tests/sandbox_helpers.py) ----------------------
 
 @pytest.fixture

@@ -134,3 +134,12 @@ def order_status(context, base: str, ord_no: str) -> dict:
     response = context.request.get(f"{base}/api/orders/{ord_no}")
     assert response.status == 200, response.text()
     return response.json()
+
+
+def expect_status(page, status: str, headline: str | None = None) -> None:
+    """The result page's heading carries this order status (and, when given, says this headline)."""
+    from playwright.sync_api import expect
+    heading = page.locator("h1.status")
+    expect(heading).to_have_attribute("data-status", status)
+    if headline is not None:
+        expect(heading).to_have_text(headline)

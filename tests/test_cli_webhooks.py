@@ -10,16 +10,7 @@ from webview_toolkit.store import OrderStore, new_ord_no
 from webview_toolkit.webhooks.delivery import Deliverer
 
 from .service_helpers import MERCHANT_KEY, MID
-from .webhook_helpers import SECRET, Receiver
-
-from .webhook_helpers import walk
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
+from .webhook_helpers import SECRET, walk
 
 
 @pytest.fixture

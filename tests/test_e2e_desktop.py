@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from webview_toolkit.kispg.testing import parse_result_message
 
-from .e2e_helpers import create_checkout, order_status, save_shot
+from .e2e_helpers import create_checkout, expect_status, order_status, save_shot
 from .loopback import served
 from .service_helpers import UA
 
@@ -100,8 +100,7 @@ class Desktop:
     def expect_result(self, status: str, headline: str) -> None:
         """The result page, in the top window, reached by one POST to returnUrl from the top window."""
         self.page.wait_for_url(f"{self.base}/orders/{self.ord_no}")
-        expect(self.page.locator("h1.status")).to_have_attribute("data-status", status)
-        expect(self.page.locator("h1.status")).to_have_text(headline)
+        expect_status(self.page, status, headline)
         assert self.returns == [(True, "POST")], self.returns
         assert len(self.page.frames) == 1, "no frame is left: the result page is the top window"
         assert self.watch.pages == [self.page], "no pop-up, no new tab"
@@ -249,7 +248,7 @@ def test_a_desktop_page_forced_to_the_whole_page_mode_submits_itself(open_contex
     page.locator('[data-card-code="01"]').click()
     page.locator('[data-sandbox-action="approve"]').click()
     page.wait_for_url(f"{base}/orders/{ord_no}")
-    expect(page.locator("h1.status")).to_have_attribute("data-status", "paid")
+    expect_status(page, "paid")
     assert watch.navigations[:2] == [("GET", url), ("POST", f"{base}/sandbox/kispg/v2/auth")]
 
 

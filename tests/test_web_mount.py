@@ -8,16 +8,9 @@ from webview_toolkit.webhooks import verify
 from webview_toolkit.web.extensions import services
 
 from .service_helpers import MERCHANT_KEY, MID, ORDER, PUBLIC, UA, sandbox_result
-from .webhook_helpers import SECRET, Receiver
+from .webhook_helpers import SECRET
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

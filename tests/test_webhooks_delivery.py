@@ -27,6 +27,7 @@ ADMIN = {"Authorization": "Bearer admin-token"}
 
 @pytest.fixture
 def receiver():
+    # Not started: these tests start it, or leave it down to see refusals (conftest's starts it at once).
     receiver = Receiver()
     yield receiver
     receiver.stop()
