@@ -109,7 +109,7 @@ def live_server_factory(tmp_path, database_url):
             # Exits run last-first: the server stops before its store is disposed.
             running.callback(lambda: holder and services(holder["app"]).store.dispose())
             # The app needs its own URL, known once the socket is bound: the server calls it through holder.
-            base = running.enter_context(served(lambda environ, start_response: holder["app"](environ, start_response)))
+            base = running.enter_context(served(lambda environ, respond: holder["app"](environ, respond)))
             holder["app"] = create_app(service_config(
                 tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_PUBLIC_URL=base,
                 KISPG_BASE_URL=f"{base}/sandbox/kispg", KISPG_SESSION_FACTORY=None, **overrides))

@@ -104,7 +104,8 @@ class FakeKispg:
             raise DeclinedError("unknown", result_cd=result_codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
         ord_no, amt, method = auth
         if any(h.ord_no == ord_no for h in self.held.values()):
-            raise DeclinedError("dup", result_cd=result_codes.DUPLICATE_ORDER, result_msg=result_codes.MESSAGES[result_codes.DUPLICATE_ORDER])
+            raise DeclinedError("dup", result_cd=result_codes.DUPLICATE_ORDER,
+                                result_msg=result_codes.MESSAGES[result_codes.DUPLICATE_ORDER])
         if int(goods_amt) != amt:
             raise DeclinedError("amount", result_cd=result_codes.AMOUNT_MISMATCH, result_msg="금액 불일치")
         if mode == "lost":

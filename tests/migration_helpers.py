@@ -1,4 +1,4 @@
-"""Databases as webview-toolkit 0.1.0 left them (before the schema was versioned), and how far one is from metadata."""
+"""Databases as webview-toolkit 0.1.0 left them (the schema before versions), and how far one is from metadata."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -43,7 +43,7 @@ def schema_differences(engine) -> list:
 
 @contextmanager
 def disposing(resource):
-    """`with disposing(make_engine(url)) as engine:` — the engine (or OrderStore) is disposed however the block ends."""
+    """`with disposing(make_engine(url)) as engine:` disposes the engine (or OrderStore) however the block ends."""
     try:
         yield resource
     finally:

@@ -16,8 +16,8 @@ from webview_toolkit.kispg.signing import verify_auth_result
 from webview_toolkit.kispg.specs import validate
 from webview_toolkit.kispg.testing import auth_form, parse_result_form, sandbox_authenticate
 
-from .sandbox_helpers import (ANDROID, DESKTOP, IPHONE, KEY, MID, NOW, REGISTRY, approve, cancel, error_code, form, inquire,
-                              open_window, paid, signed)
+from .sandbox_helpers import (ANDROID, DESKTOP, IPHONE, KEY, MID, NOW, REGISTRY, approve, cancel, error_code, form,
+                              inquire, open_window, paid, signed)
 
 
 # /v2/auth ---------------------------------------------------------------------------------------

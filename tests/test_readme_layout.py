@@ -51,9 +51,10 @@ def named_paths(lines: list[str]) -> list[str]:
 
 
 def tracked_entries(folder: str) -> set[str]:
-    """The files and folders git tracks (or would: untracked, not ignored) directly in `folder` ('' for the top), folders ending in /."""
-    listing = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", folder or "."], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.splitlines()
+    """The files and folders directly in `folder` ('' for the top) that git tracks or would (untracked, not
+    ignored); folders end in /."""
+    listing = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", folder or "."],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
     prefix = f"{folder}/" if folder else ""
     entries = set()
     for path in listing:
@@ -95,7 +96,8 @@ def test_nothing_is_named_twice(named):
 
 def test_the_parser_reads_nesting_and_refuses_what_it_cannot_read():
     lines = ["top/                 a folder", "  sub/               its folder", "    a.py             a module",
-             "                     its description, continued", "  b.py               back one level", "c.txt  a file"]
+             "                     its description, continued", "  b.py               back one level",
+             "c.txt  a file"]
     assert named_paths(lines) == ["top/", "top/sub/", "top/sub/a.py", "top/b.py", "c.txt"]
     with pytest.raises(ValueError, match="line 1"):
         named_paths(["a.py, b.py           two names on one line"])

@@ -8,7 +8,8 @@ returns its text (`render_manifest` and `render_plist` for the two XML files), a
 from __future__ import annotations
 
 from .render import (
-    DEFAULT_PACKAGE, KINDS, OUTPUTS, GenerateError, Options, Output, render, render_all, render_manifest, render_plist,
+    DEFAULT_PACKAGE, KINDS, OUTPUTS, GenerateError, Options, Output, render, render_all, render_manifest,
+    render_plist,
 )
 from .tables import IOS_QUERY_LIMIT, QueryScheme, SchemeCut, android_scheme_packages, ios_app_store_ids, ios_query_schemes
 

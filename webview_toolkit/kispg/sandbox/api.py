@@ -122,7 +122,8 @@ def _cancel(fields: dict[str, str]) -> dict[str, Any]:
         raise Refusal(result_codes.INVALID_FIELD, "입력값 형식 오류입니다.(payMethod)")
     amount, partial = int(fields["canAmt"]), fields["partCanFlg"]
     if partial not in ("0", "1") or amount == 0:
-        raise Refusal(result_codes.INVALID_FIELD, f"입력값 형식 오류입니다.({'partCanFlg' if amount else 'canAmt'})")
+        raise Refusal(result_codes.INVALID_FIELD,
+                      f"입력값 형식 오류입니다.({'partCanFlg' if amount else 'canAmt'})")
     key = (fields["ediDate"], fields["canAmt"], partial)
     if key in paid.cancel_keys:
         raise Refusal(result_codes.DUPLICATE_CANCEL)
@@ -136,7 +137,8 @@ def _cancel(fields: dict[str, str]) -> dict[str, Any]:
     unpaid_account = paid.auth.pay_method == "vacnt" and not paid.deposited
     if unpaid_account and (partial == "1" or any(refund)):
         # Nothing was paid in: the account is closed whole, with nothing to refund (our choice).
-        raise Refusal(result_codes.INVALID_FIELD, f"입력값 형식 오류입니다.({'partCanFlg' if partial == '1' else 'refundAccnt'})")
+        raise Refusal(result_codes.INVALID_FIELD,
+                      f"입력값 형식 오류입니다.({'partCanFlg' if partial == '1' else 'refundAccnt'})")
     if paid.auth.pay_method == "vacnt" and paid.deposited and not all(refund):
         # §3.3.1: refundBankCd, refundAccnt, refundNm "환불일 때 필수".
         missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
