@@ -1,4 +1,4 @@
-"""Conformance-test helpers: a sandbox served on 127.0.0.1, altered sandboxes, and a scripted tester.
+"""Conformance-test helpers: the sandbox, altered sandboxes, and a scripted tester (served by tests/loopback.py).
 
 The "live" KISPG of these tests is always the built-in sandbox on a loopback socket;
 an altered one answers one chosen request differently, so a test can check that the
@@ -7,33 +7,17 @@ report flags exactly that.
 from __future__ import annotations
 
 import re
-import threading
-from contextlib import contextmanager, nullcontext
-from typing import Callable, Iterator
+from contextlib import nullcontext
+from typing import Callable
 
 import requests
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
 from webview_toolkit.kispg.sandbox import create_sandbox_app
 from webview_toolkit.kispg.testing import FormParser, parse_result_form
 
 MID = "conform01m"
 KEY = "C0nformanceKey+/only-for-tests-" + "Qx7" * 19
-
-
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    """Serve a WSGI app on a free 127.0.0.1 port (threaded) for the block; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 def sandbox_app(mid: str = MID, key: str = KEY) -> Flask:

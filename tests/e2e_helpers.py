@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .service_helpers import ORDER
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Fail fast: a page that does not move within this is broken, not slow.
 WAIT_MS = 5_000
@@ -117,3 +119,27 @@ def update_docs() -> list[Path]:
             shutil.copyfile(ARTIFACTS / source, DOCS / target)
             copied.append(DOCS / target)
     return copied
+
+
+def create_checkout(context, base: str) -> tuple[str, str]:
+    """POST /api/orders through the context; (ordNo, checkoutUrl)."""
+    response = context.request.post(f"{base}/api/orders", data=ORDER)
+    assert response.status == 201, response.text()
+    body = response.json()
+    return body["ordNo"], body["checkoutUrl"]
+
+
+def order_status(context, base: str, ord_no: str) -> dict:
+    """GET /api/orders/<ordNo>."""
+    response = context.request.get(f"{base}/api/orders/{ord_no}")
+    assert response.status == 200, response.text()
+    return response.json()
+
+
+def expect_status(page, status: str, headline: str | None = None) -> None:
+    """The result page's heading carries this order status (and, when given, says this headline)."""
+    from playwright.sync_api import expect
+    heading = page.locator("h1.status")
+    expect(heading).to_have_attribute("data-status", status)
+    if headline is not None:
+        expect(heading).to_have_text(headline)

@@ -1,5 +1,5 @@
 """User agents of the escape tests (each a row of tests/data/ua_corpus.tsv, or the conftest's)."""
-from .conftest import UA
+from .service_helpers import UA
 
 ESCAPE_UA = {
     "instagram_ios": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/22B83 Instagram 354.0.0.29.90 (iPhone12,8; iOS 18_1; en_US; en; scale=2.00; 750x1334; 654111336; IABMV/1)",

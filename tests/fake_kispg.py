@@ -10,10 +10,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from webview_toolkit.kispg import codes
+from webview_toolkit.kispg import result_codes
 from webview_toolkit.kispg.errors import (DeclinedError, FieldError, InvalidResponseError, KispgTimeout,
                                           ResponseMismatchError, UnregisteredServerError)
-from webview_toolkit.kispg.results import Approval, Cancellation, Inquiry
+from webview_toolkit.kispg.answers import Approval, Cancellation, Inquiry
 
 # Fault modes, per operation. "lost" and "connect": KISPG did nothing; "*_after": it did, the answer was lost.
 APPROVE_FAULTS = ("connect", "not_sent", "firewall", "lost", "timeout_after", "garbled_after", "other_ord_no", "no_ord_no",
@@ -101,12 +101,13 @@ class FakeKispg:
             raise DeclinedError("declined", result_cd="3011", result_msg="카드 한도 초과")
         auth = self.auths.get(tid)
         if auth is None:
-            raise DeclinedError("unknown", result_cd=codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
+            raise DeclinedError("unknown", result_cd=result_codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
         ord_no, amt, method = auth
         if any(h.ord_no == ord_no for h in self.held.values()):
-            raise DeclinedError("dup", result_cd=codes.DUPLICATE_ORDER, result_msg=codes.MESSAGES[codes.DUPLICATE_ORDER])
+            raise DeclinedError("dup", result_cd=result_codes.DUPLICATE_ORDER,
+                                result_msg=result_codes.MESSAGES[result_codes.DUPLICATE_ORDER])
         if int(goods_amt) != amt:
-            raise DeclinedError("amount", result_cd=codes.AMOUNT_MISMATCH, result_msg="금액 불일치")
+            raise DeclinedError("amount", result_cd=result_codes.AMOUNT_MISMATCH, result_msg="금액 불일치")
         if mode == "lost":
             raise KispgTimeout("read timeout", url="fake", phase="read")
         self.held[tid] = Held(ord_no, amt, method, awaiting_deposit=method == "vacnt")
@@ -140,13 +141,13 @@ class FakeKispg:
         else:
             found = next((t for t, h in self.held.items() if h.ord_no == ord_no), None)
         if found is None:
-            raise DeclinedError("none", result_cd=codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
+            raise DeclinedError("none", result_cd=result_codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
         held = self.held[found]
         if int(goods_amt) != held.amt or mode == "other_amount":
-            raise DeclinedError("amount", result_cd=codes.AMOUNT_MISMATCH, result_msg="금액 불일치")
-        status = codes.TRX_CANCELLED if held.cancelled >= held.amt else codes.TRX_APPROVED
+            raise DeclinedError("amount", result_cd=result_codes.AMOUNT_MISMATCH, result_msg="금액 불일치")
+        status = result_codes.TRX_CANCELLED if held.cancelled >= held.amt else result_codes.TRX_APPROVED
         if held.awaiting_deposit and not held.cancelled:
-            status = codes.TRX_AWAITING_DEPOSIT
+            status = result_codes.TRX_AWAITING_DEPOSIT
         rows = [{"tid": found, "ccDtm": "20261201120000", "ccAmt": held.cancelled,
                  "remainAmt": held.amt - held.cancelled}] if held.cancelled else []
         answer = {"resultCd": "0000", "resultMsg": "정상", "payMethod": held.pay_method, "tid": found,
@@ -165,24 +166,24 @@ class FakeKispg:
         self.calls.append(("cancel", tid))
         mode = self._fault("cancel")
         if mode == "decline":
-            raise DeclinedError("refused", result_cd=codes.CANCEL_OVER_BALANCE, result_msg="잔액 초과")
+            raise DeclinedError("refused", result_cd=result_codes.CANCEL_OVER_BALANCE, result_msg="잔액 초과")
         held = self.held.get(tid)
         if held is None:
-            raise DeclinedError("none", result_cd=codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
+            raise DeclinedError("none", result_cd=result_codes.UNKNOWN_TRANSACTION, result_msg="거래 내역이 없습니다.")
         amount = int(can_amt)
         if amount > held.amt - held.cancelled:
-            raise DeclinedError("over", result_cd=codes.CANCEL_OVER_BALANCE, result_msg="잔액 초과")
+            raise DeclinedError("over", result_cd=result_codes.CANCEL_OVER_BALANCE, result_msg="잔액 초과")
         if mode == "lost":
             raise KispgTimeout("read timeout", url="fake", phase="read")
         if held.pay_method == "vacnt" and not held.awaiting_deposit and refund is None:
-            raise DeclinedError("refund", result_cd=codes.MISSING_FIELD,
-                                result_msg=codes.missing_field_message("refundBankCd"))
+            raise DeclinedError("refund", result_cd=result_codes.MISSING_FIELD,
+                                result_msg=result_codes.missing_field_message("refundBankCd"))
         held.cancelled += amount
         self.cancels.append((tid, amount))
         if refund is not None:
             self.refunds.append((tid, refund))
         if mode == "timeout_after":
             raise KispgTimeout("read timeout", url="fake", phase="read")
-        answer = {"resultCd": codes.CANCELLED, "resultMsg": "취소 성공", "payMethod": held.pay_method, "tid": tid,
+        answer = {"resultCd": result_codes.CANCELLED, "resultMsg": "취소 성공", "payMethod": held.pay_method, "tid": tid,
                   "ordNo": "X" * 30 if mode == "other_ord_no" else held.ord_no, "amt": str(amount)}
         return Cancellation.from_response(answer)

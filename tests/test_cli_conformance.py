@@ -12,7 +12,8 @@ from webview_toolkit.conformance.probes import PROBES
 from webview_toolkit.conformance.runner import PUBLIC_TEST_KEY, PUBLIC_TEST_MID
 
 from .conformance_helpers import (KEY, MID, altered, cancel_without_partcanflg, other_code_for_missing_partcanflg,
-                                  pay_through_window, sandbox_app, served)
+                                  pay_through_window, sandbox_app)
+from .loopback import served
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from webview_toolkit.cli import main
 from webview_toolkit.store import OrderStore
 from webview_toolkit.useragent import classify
 
-from .conftest import UA
+from .service_helpers import UA
 
 
 @pytest.fixture

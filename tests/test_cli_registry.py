@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from webview_toolkit.cli import main
 
-from .test_registry import write_registry
+from .registry_helpers import write_registry
 
 
 @pytest.fixture

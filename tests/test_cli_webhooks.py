@@ -9,17 +9,8 @@ from webview_toolkit.cli import main
 from webview_toolkit.store import OrderStore, new_ord_no
 from webview_toolkit.webhooks.delivery import Deliverer
 
-from .conftest import MERCHANT_KEY, MID
-from .webhook_helpers import SECRET, Receiver
-
-from .webhook_helpers import walk
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
+from .service_helpers import MERCHANT_KEY, MID
+from .webhook_helpers import SECRET, walk
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from webview_toolkit.conformance.exchange import (DEFAULT_TIMEOUT, TEXT_LIMIT, B
                                                   post_once)
 from webview_toolkit.kispg.testing import wsgi_session
 
-from .conformance_helpers import served
+from .loopback import served
 
 BASE = "http://kispg.test"
 

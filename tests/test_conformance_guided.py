@@ -13,7 +13,8 @@ from webview_toolkit.conformance.runner import Merchant
 from webview_toolkit.kispg.client import KispgClient
 from webview_toolkit.kispg.testing import FormParser, parse_result_form, wsgi_session
 
-from .conformance_helpers import KEY, MID, pay_through_window, sandbox_app, served
+from .conformance_helpers import KEY, MID, pay_through_window, sandbox_app
+from .loopback import served
 
 MERCHANT = Merchant(MID, KEY)
 IN_PROCESS = "http://kispg.test"

@@ -8,7 +8,7 @@ import pytest
 from webview_toolkit.conformance.exchange import reference_sandbox
 from webview_toolkit.conformance.probes import (JSON_ENDPOINTS, PROBES, PROBES_BY_ID, STALE_BY, UNKNOWN_ORD_NO,
                                                 WRONG_ENC_DATA, build_request, unknown_tid)
-from webview_toolkit.kispg import codes
+from webview_toolkit.kispg import result_codes
 from webview_toolkit.kispg.signing import KST, edi_date_now, parse_edi_date, sign
 
 from .conformance_helpers import KEY, MID
@@ -53,18 +53,18 @@ def test_each_probe_is_signed_unless_it_means_not_to_be(probe):
 def expected_sandbox_answer(probe) -> tuple[int, str | None]:
     """What our sandbox answers each kind of probe, derived from the row (None: any JSON code)."""
     if probe.endpoint == "auth":
-        return 400, codes.HASH_MISMATCH  # its error page, carrying the code
+        return 400, result_codes.HASH_MISMATCH  # its error page, carrying the code
     if probe.body == "form":
         return 415, None
     if probe.omit:
-        return 200, codes.missing_field_message(probe.omit)
+        return 200, result_codes.missing_field_message(probe.omit)
     if probe.wrong_hash:
-        return 200, codes.MESSAGES[codes.HASH_MISMATCH]
+        return 200, result_codes.MESSAGES[result_codes.HASH_MISMATCH]
     if probe.stale:
-        return 200, codes.MESSAGES[codes.STALE_EDI_DATE]
+        return 200, result_codes.MESSAGES[result_codes.STALE_EDI_DATE]
     if probe.rename:
         return 200, None  # the charSet spelling: the sandbox's answer is what the probe is there to compare
-    return 200, codes.MESSAGES[codes.UNKNOWN_TRANSACTION]
+    return 200, result_codes.MESSAGES[result_codes.UNKNOWN_TRANSACTION]
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)

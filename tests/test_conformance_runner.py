@@ -10,7 +10,8 @@ from webview_toolkit.conformance.probes import PROBES
 from webview_toolkit.conformance.runner import Merchant, run_probes
 
 from .conformance_helpers import (KEY, MID, altered, cancel_without_partcanflg, other_code_for_missing_partcanflg,
-                                  sandbox_app, served)
+                                  sandbox_app)
+from .loopback import served
 
 MERCHANT = Merchant(MID, KEY)
 

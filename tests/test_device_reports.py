@@ -10,7 +10,7 @@ from webview_toolkit import migrations
 from webview_toolkit.store import OrderStore
 from webview_toolkit.useragent import classify
 
-from .conftest import UA
+from .service_helpers import UA
 
 APPS = frozenset({"isp", "kbpay"})
 

@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from webview_toolkit.registry import load_registry
 
-from .conftest import ORDER, UA, pay
-from .e2e_helpers import WAIT_MS, Watch, save_shot
+from .e2e_helpers import WAIT_MS, Watch, create_checkout, expect_status, order_status, save_shot
+from .service_helpers import UA, pay
 
 NAVER_ANDROID = ("Mozilla/5.0 (Linux; Android 13; SM-A426N Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
                  "(KHTML, like Gecko) Version/4.0 Chrome/114.0.0.0 Whale/1.0.0.0 Crosswalk/28.114.0.25 "
@@ -57,21 +57,6 @@ CASES = [
 ]
 # Desktop browsers get KISPG's PC window in an overlay iframe instead: tests/test_e2e_desktop.py.
 BY_ID = {case.id: case for case in CASES}
-
-
-def create_checkout(context, base: str) -> tuple[str, str]:
-    """POST /api/orders through the context; (ordNo, checkoutUrl)."""
-    response = context.request.post(f"{base}/api/orders", data=ORDER)
-    assert response.status == 201, response.text()
-    body = response.json()
-    return body["ordNo"], body["checkoutUrl"]
-
-
-def order_status(context, base: str, ord_no: str) -> dict:
-    """GET /api/orders/<ordNo>."""
-    response = context.request.get(f"{base}/api/orders/{ord_no}")
-    assert response.status == 200, response.text()
-    return response.json()
 
 
 def check_checkout_page(open_context, base: str, case: Case, url: str, *, shots: str) -> None:
@@ -177,9 +162,7 @@ def test_checkout_pays_in_the_same_tab(open_context, live_server, case):
 
     press(page, case, "approve")
     page.wait_for_url(f"{base}/orders/{ord_no}")
-    status = page.locator("h1.status")
-    expect(status).to_have_attribute("data-status", "paid")
-    expect(status).to_have_text("결제 완료")
+    expect_status(page, "paid", "결제 완료")
     expect(page.locator(".message")).to_have_text("결제가 정상적으로 완료되었습니다.")
     expect(page.locator(".summary")).to_contain_text(ord_no)
     save_shot(page, f"{case.id}/result.png")
@@ -201,9 +184,7 @@ def test_failure_and_cancel_end_in_a_clear_korean_message(open_context, live_ser
 
     press(page, case, action)
     page.wait_for_url(f"{base}/orders/{ord_no}")
-    status = page.locator("h1.status")
-    expect(status).to_have_attribute("data-status", "failed")
-    expect(status).to_have_text("결제 실패")
+    expect_status(page, "failed", "결제 실패")
     expect(page.locator(".message")).to_have_text("결제가 완료되지 않았습니다. 청구된 금액은 없습니다.")
     expect(page.locator(".summary")).to_contain_text(reason)
     save_shot(page, f"{shots}/result.png")
@@ -276,9 +257,7 @@ def test_the_account_page_in_kakaotalk_ios_copies_without_a_clipboard_api_and_tu
     context.add_init_script(NO_CLIPBOARD)
     page = context.new_page()
     page.goto(f"{base}/orders/{ord_no}")
-    status = page.locator("h1.status")
-    expect(status).to_have_attribute("data-status", "awaiting_deposit")
-    expect(status).to_have_text("입금 대기 중")
+    expect_status(page, "awaiting_deposit", "입금 대기 중")
     box = page.locator("#virtual-account")
     expect(box).to_contain_text("국민")
     expect(page.locator("#account-no")).to_have_text(account["accountNo"])
@@ -302,8 +281,7 @@ def test_the_account_page_in_kakaotalk_ios_copies_without_a_clipboard_api_and_tu
     page.locator("#deposit").tap()
     expect(page.locator("#deposited")).to_be_visible()
     page.goto(f"{base}/orders/{ord_no}")
-    expect(status).to_have_attribute("data-status", "paid")
-    expect(status).to_have_text("입금 확인 완료")
+    expect_status(page, "paid", "입금 확인 완료")
     expect(page.locator("#virtual-account")).to_have_count(0)
     save_shot(page, "kakaotalk_ios-vbank/paid.png")
     assert app.test_client().get(f"/api/orders/{ord_no}").get_json()["status"] == "paid"

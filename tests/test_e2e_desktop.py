@@ -10,19 +10,17 @@ right sender. The second origin is a tiny server on 127.0.0.1 reached as `localh
 from __future__ import annotations
 
 import json
-import threading
 from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError, expect
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from webview_toolkit.kispg.testing import parse_result_message
 
-from .conftest import UA
-from .e2e_helpers import save_shot
-from .test_e2e_browser import create_checkout, order_status
+from .e2e_helpers import create_checkout, expect_status, order_status, save_shot
+from .loopback import served
+from .service_helpers import UA
 
 CLOSE_NAME = "닫기 (결제창을 닫아도 청구되지 않습니다)"
 # A page of the second origin that posts the message in its URL fragment to its parent, as a forger would.
@@ -33,13 +31,8 @@ FORGER = ('<!doctype html><title>forger</title><script>parent.postMessage('
 @pytest.fixture
 def other_origin():
     """A second origin on loopback: http://localhost:<port>/ serving the forger page."""
-    server = make_server("127.0.0.1", 0, Response(FORGER, mimetype="text/html"), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"localhost:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with served(Response(FORGER, mimetype="text/html")) as base:
+        yield base.replace("http://127.0.0.1", "localhost")
 
 
 class Desktop:
@@ -107,8 +100,7 @@ class Desktop:
     def expect_result(self, status: str, headline: str) -> None:
         """The result page, in the top window, reached by one POST to returnUrl from the top window."""
         self.page.wait_for_url(f"{self.base}/orders/{self.ord_no}")
-        expect(self.page.locator("h1.status")).to_have_attribute("data-status", status)
-        expect(self.page.locator("h1.status")).to_have_text(headline)
+        expect_status(self.page, status, headline)
         assert self.returns == [(True, "POST")], self.returns
         assert len(self.page.frames) == 1, "no frame is left: the result page is the top window"
         assert self.watch.pages == [self.page], "no pop-up, no new tab"
@@ -256,7 +248,7 @@ def test_a_desktop_page_forced_to_the_whole_page_mode_submits_itself(open_contex
     page.locator('[data-card-code="01"]').click()
     page.locator('[data-sandbox-action="approve"]').click()
     page.wait_for_url(f"{base}/orders/{ord_no}")
-    expect(page.locator("h1.status")).to_have_attribute("data-status", "paid")
+    expect_status(page, "paid")
     assert watch.navigations[:2] == [("GET", url), ("POST", f"{base}/sandbox/kispg/v2/auth")]
 
 

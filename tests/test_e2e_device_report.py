@@ -6,7 +6,7 @@ import shutil
 
 from playwright.sync_api import expect
 
-from .conftest import UA
+from .service_helpers import UA
 from .e2e_helpers import DOCS, PROFILES, WAIT_MS, Watch, save_shot
 
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ORDER
+from .service_helpers import ORDER
 from .e2e_helpers import DOCS, PROFILES, WAIT_MS, Watch, save_shot
 from .escape_uas import ESCAPE_UA
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import update
 
 from webview_toolkit.lifecycle import OrderStatus as S
@@ -11,7 +12,9 @@ from webview_toolkit import expiry
 from webview_toolkit.store import orders
 from webview_toolkit.web.extensions import services
 
-from .conftest import UA, checkout_form, create_order, pay, sandbox_result
+from .service_helpers import UA, checkout_form, create_order, pay, sandbox_result
+
+pytestmark = pytest.mark.postgres
 
 
 def age(client, ord_no: str, seconds: float) -> None:
@@ -65,7 +68,7 @@ def test_the_api_reports_expiry_and_paid_orders_never_expire(client):
 def test_the_ttl_is_configurable(tmp_path):
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     app = create_app(service_config(tmp_path, WEBVIEW_ORDER_TTL="60"))
     client = app.test_client()
     ord_no = create_order(client)

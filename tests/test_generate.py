@@ -346,10 +346,10 @@ def test_render_all_paths(registry):
 
 def test_shipped_plist_keeps_every_scheme_the_guide_lists():
     """iOS's 50-entry cut must never drop a scheme of the KISPG guide's §5.4 table."""
-    from .test_registry import GUIDE, _guide_section
+    from .registry_helpers import GUIDE, guide_section
     if not GUIDE.exists():
         pytest.skip("the KISPG guide lives in ../shared")
-    guide = {s.lower() for s in re.findall(r"([A-Za-z][\w.+-]*)://", _guide_section("5.4\t참고사항", "6.\t모바일 환경"))}
+    guide = {s.lower() for s in re.findall(r"([A-Za-z][\w.+-]*)://", guide_section("5.4\t참고사항", "6.\t모바일 환경"))}
     plist = plistlib.loads(render_plist(load_registry()).encode())
     kept = {s.lower() for s in plist["LSApplicationQueriesSchemes"]}
     assert len(plist["LSApplicationQueriesSchemes"]) == IOS_QUERY_LIMIT

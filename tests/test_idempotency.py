@@ -10,7 +10,9 @@ from sqlalchemy import select, update
 from webview_toolkit.idempotency import KEY_TTL, keys
 from webview_toolkit.web.extensions import services
 
-from .conftest import ORDER
+from .service_helpers import ORDER
+
+pytestmark = pytest.mark.postgres
 
 
 def key_header(key):

@@ -1,7 +1,6 @@
 """KispgClient against the sandbox in-process (and once over loopback), and each error path."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -10,13 +9,15 @@ import requests
 from requests.adapters import BaseAdapter
 
 from webview_toolkit.kispg.client import KispgClient, Refund, base_url_for
-from webview_toolkit.kispg.codes import DEFAULT_SUCCESS
+from webview_toolkit.kispg.result_codes import DEFAULT_SUCCESS
 from webview_toolkit.kispg.errors import (DeclinedError, FieldError, FieldSizeError, HTTPStatusError,
                                           InvalidResponseError, KispgError, KispgTimeout, MissingFieldError,
                                           ResponseMismatchError, TransportError, UnregisteredServerError)
 from webview_toolkit.kispg.sandbox import create_sandbox_app
 from webview_toolkit.kispg.signing import KST
 from webview_toolkit.kispg.testing import auth_form, sandbox_authenticate, wsgi_session
+
+from .loopback import served
 
 MID = "webview01m"
 KEY = "client-test-key/" + "Q" * 40
@@ -293,16 +294,8 @@ def test_repr_hides_the_key(kispg):
 
 
 def test_over_a_real_loopback_socket(sandbox):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, sandbox, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        kispg = KispgClient(f"http://127.0.0.1:{server.server_port}", MID, KEY, timeout=(2, 5))
+    with served(sandbox) as base:
+        kispg = KispgClient(base, MID, KEY, timeout=(2, 5))
         tid = authenticate(sandbox, amount=1200)
         assert kispg.approve(tid, 1200).tid == tid
         assert kispg.cancel(tid, 1200, reason="loopback").result_cd == "2001"
-    finally:
-        server.shutdown()
-        thread.join()

@@ -3,112 +3,21 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime, timedelta
-from itertools import count
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from webview_toolkit.kispg.codes import TRX_APPROVED, TRX_AWAITING_DEPOSIT, TRX_CANCELLED
+from webview_toolkit.kispg.result_codes import TRX_APPROVED, TRX_AWAITING_DEPOSIT, TRX_CANCELLED
 from webview_toolkit.kispg.sandbox import create_sandbox_app, create_sandbox_blueprint
-from webview_toolkit.kispg.signing import KST, edi_date_now, sign, verify_auth_result
+from webview_toolkit.kispg.signing import verify_auth_result
 from webview_toolkit.kispg.specs import validate
 from webview_toolkit.kispg.testing import auth_form, parse_result_form, sandbox_authenticate
-from webview_toolkit.registry import App
-from webview_toolkit.registry import Registry
-from webview_toolkit.registry.codes import freeze_codes
 
-MID = "webview01m"
-KEY = "sandbox-test-key+/" + "K" * 40
-NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=KST)
-ANDROID = "Mozilla/5.0 (Linux; Android 14; SM-S918N; wv) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36"
-IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0 Safari/537.36"
-
-
-def app_entry(app_id, category, package, scheme, card_codes=(), easypay_codes=(), priority=10):
-    return App(id=app_id, name_ko=app_id.upper(), name_en=app_id, category=category, android_package=package,
-               android_schemes=(scheme,), ios_schemes=(scheme,), app_store_id=None, priority=priority,
-               card_codes=tuple(card_codes), easypay_codes=tuple(easypay_codes), in_guide=True, sources=(),
-               notes="", file="test")
-
-
-REGISTRY = Registry(
-    apps=(app_entry("samsungcard", "card", "kr.co.samsungcard.mpocket", "mpocket.online.ansimclick", ["04"]),
-          app_entry("isp", "card", "kvp.jjy.MispAndroid320", "ispmobile", ["01"], priority=1),
-          app_entry("kakaopay", "easypay", "com.kakao.talk", "kakaotalk", easypay_codes=["02"], priority=50)),
-    browsers=(),
-    codes=freeze_codes({"card_company": {"01": "비씨", "04": "삼성"}, "easypay": {"02": "카카오페이"}}),
-)
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def sandbox(clock):
-    app = create_sandbox_app({"KISPG_MID": MID, "KISPG_MERCHANT_KEY": KEY, "KISPG_SANDBOX_CLOCK": clock},
-                             registry=REGISTRY)
-    app.extensions["kispg_sandbox"].sleep = lambda seconds: None
-    return app
-
-
-@pytest.fixture
-def web(sandbox):
-    return sandbox.test_client()
-
-
-_orders = count(1)
-
-
-def form(**extra):
-    return auth_form(MID, KEY, ord_no=f"ord-{next(_orders)}", goods_amt=extra.pop("goods_amt", 3000),
-                     now=NOW, **extra)
-
-
-def signed(endpoint_amount: str, when: datetime = NOW, key: str = KEY, **fields) -> dict:
-    edi_date = edi_date_now(when)
-    return {"mid": MID, "ediDate": edi_date, "encData": sign(MID, edi_date, fields[endpoint_amount], key), **fields}
-
-
-def approve(web, tid, amount=3000, **extra):
-    return web.post("/v2/payment", json=signed("goodsAmt", tid=tid, goodsAmt=str(amount), **extra)).get_json()
-
-
-def cancel(web, tid, amount, partial="1", when=NOW, **extra):
-    body = signed("canAmt", when=when, payMethod="card", tid=tid, canAmt=str(amount), canMsg="고객요청",
-                  partCanFlg=partial)
-    body.update(extra)
-    return web.post("/v2/cancel", json=body).get_json()
-
-
-def inquire(web, amount=3000, **which):
-    return web.post("/v2/order", json=signed("goodsAmt", goodsAmt=str(amount), **which)).get_json()
-
-
-def paid(web, amount=3000, **extra) -> str:
-    tid = sandbox_authenticate(web, "/v2/auth", form(goods_amt=amount, **extra))["tid"]
-    assert approve(web, tid, amount)["resultCd"] in ("3001", "4000", "4100")
-    return tid
-
-
-def error_code(response) -> tuple[str, str]:
-    html = response.get_data(as_text=True)
-    code = re.search(r'id="result-cd">([^<]+)<', html).group(1)
-    message = re.search(r'id="result-msg">([^<]+)<', html).group(1)
-    return code, message
+from .sandbox_helpers import (ANDROID, DESKTOP, IPHONE, KEY, MID, NOW, REGISTRY, approve, cancel, error_code, form,
+                              inquire, open_window, paid, signed)
 
 
 # /v2/auth ---------------------------------------------------------------------------------------
@@ -232,10 +141,6 @@ def test_the_result_page_posts_itself_with_a_visible_fallback(web):
 
 
 # the pay window -----------------------------------------------------------------------------------
-
-def open_window(web, ua=ANDROID, **extra):
-    html = web.post("/v2/auth", data=form(**extra), headers={"User-Agent": ua}).get_data(as_text=True)
-    return re.search(r'name="token" value="([^"]+)"', html).group(1), html
 
 
 @pytest.mark.parametrize("ua,expected", [

@@ -6,7 +6,7 @@ import pytest
 from webview_toolkit.kispg.signing import check_signature, verify_auth_result
 from webview_toolkit.kispg.testing import parse_result_form, parse_result_message
 
-from .test_kispg_sandbox import DESKTOP, MID, KEY, NOW, approve, clock, form, inquire, open_window, sandbox, web  # noqa: F401
+from .sandbox_helpers import DESKTOP, KEY, MID, NOW, approve, form, inquire, open_window
 
 PC = {"model": "WEB", "channel": "0001"}
 

@@ -20,10 +20,13 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from webview_toolkit.kispg.testing import auth_result
+from webview_toolkit.kispg.testing import FormParser, auth_result
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
+from .loopback import served
+from .service_helpers import MERCHANT_KEY, MID, ORDER, UA
+
+pytestmark = pytest.mark.postgres
 
 SHOPPERS = 50
 
@@ -93,18 +96,10 @@ def _free_port() -> int:
 @pytest.fixture
 def standalone_sandbox():
     """The KISPG sandbox as its own server (as `webview-toolkit sandbox` runs it): one memory for all workers."""
-    from werkzeug.serving import make_server
-
     from webview_toolkit.kispg.sandbox import create_sandbox_app
 
-    server = make_server("127.0.0.1", 0, create_sandbox_app({"KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY}),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with served(create_sandbox_app({"KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY})) as base:
+        yield base
 
 
 @contextlib.contextmanager

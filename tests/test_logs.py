@@ -12,7 +12,9 @@ from webview_toolkit import logs
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, ORDER, UA, checkout_form, create_order, sandbox_result, service_config
+from .service_helpers import MERCHANT_KEY, ORDER, UA, checkout_form, create_order, sandbox_result, service_config
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 

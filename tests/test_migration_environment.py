@@ -2,15 +2,13 @@
 matching the metadata a fresh database is created from; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from webview_toolkit import migrations
 from webview_toolkit.store import OrderStore, make_engine, metadata, new_ord_no
 
-RELEASED = Path(__file__).parent / "data" / "released"
+from .migration_helpers import disposing, released_order, released_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,14 +20,9 @@ def released_url(request, tmp_path):
         cluster = request.getfixturevalue("pg_cluster")
         url = cluster.create_database()
     engine = make_engine(url)
-    ddl = "\n".join(line for line in (RELEASED / f"schema-0.1.0.{request.param}.sql").read_text().splitlines()
-                    if not line.startswith("--"))
+    released_schema(engine)
     with engine.begin() as conn:
-        for statement in filter(str.strip, ddl.split(";")):
-            conn.execute(text(statement))
-        conn.execute(text("INSERT INTO orders (ord_no, status, goods_nm, goods_amt, ord_nm, ord_tel, cancelled_amt, "
-                          "created_at, updated_at) VALUES ('old-1', 'paid', 'x', 1000, 'y', '010', 0, "
-                          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        released_order(conn, "old-1", "paid")
     yield url, engine
     engine.dispose()
     if request.param == "postgresql":
@@ -43,14 +36,11 @@ def test_upgrade_adds_the_environment_column_and_keeps_orders(released_url):
     columns = {c["name"]: c for c in inspect(engine).get_columns("orders")}
     assert "environment" in columns and columns["environment"]["nullable"]
     assert [c.name for c in metadata.tables["orders"].columns] == list(columns), "same columns, same order"
-    store = OrderStore(url)
-    try:
+    with disposing(OrderStore(url)) as store:
         assert store.get("old-1").environment is None, "an older order's environment is not guessed"
         made = store.create(ord_no=new_ord_no(), goods_nm="x", goods_amt=1, ord_nm="y", ord_tel="010",
                             environment="prod")
         assert store.get(made.ord_no).as_dict()["environment"] == "prod"
-    finally:
-        store.dispose()
 
 
 def test_downgrade_drops_it_again(released_url):

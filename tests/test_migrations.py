@@ -1,59 +1,26 @@
 """Tests for the schema versions: migrations build exactly the tables the code uses, and upgrades keep data."""
-from datetime import datetime, timezone
-from pathlib import Path
-
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from webview_toolkit import migrations
 from webview_toolkit.cli import main
-from webview_toolkit.store import OrderStore, make_engine, metadata
+from webview_toolkit.store import OrderStore, make_engine
 
-RELEASED = Path(__file__).parent / "data" / "released"
+from .migration_helpers import disposing, released_order, released_schema, schema_differences
 
-
-def released_schema(engine) -> None:
-    """The tables webview-toolkit 0.1.0 created, before the schema was versioned."""
-    ddl = (RELEASED / f"schema-0.1.0.{engine.dialect.name}.sql").read_text(encoding="utf-8")
-    with engine.begin() as conn:
-        for statement in ddl.split(";"):
-            body = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
-            if body:
-                conn.exec_driver_sql(body)
-
-
-def released_order(conn, ord_no, status, tid=None) -> None:
-    now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
-    conn.execute(text(
-        "INSERT INTO orders (ord_no, status, goods_nm, goods_amt, ord_nm, ord_tel, tid, result_cd, cancelled_amt,"
-        " created_at, updated_at) VALUES (:o, :s, '무선 이어폰', 999999999999999, '홍길동', '01012345678', :t,"
-        " '3001', 0, :now, :now)"), {"o": ord_no, "s": status, "t": tid, "now": now})
-    conn.execute(text("INSERT INTO order_events (ord_no, at, kind, detail) VALUES (:o, :now, 'created', '{}')"),
-                 {"o": ord_no, "now": now})
-
-
-def schema_differences(engine) -> list:
-    with engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
-
+pytestmark = pytest.mark.postgres
 
 def test_the_migrations_build_exactly_the_tables_the_code_declares(database_url):
-    engine = make_engine(database_url)
-    try:
+    with disposing(make_engine(database_url)) as engine:
         migrations.upgrade(engine)
         assert schema_differences(engine) == []
         with engine.connect() as conn:
             assert migrations.current(conn) == migrations.head()
-    finally:
-        engine.dispose()
 
 
 def test_a_released_database_upgrades_with_every_order_and_event(database_url):
-    engine = make_engine(database_url)
-    try:
+    with disposing(make_engine(database_url)) as engine:
         released_schema(engine)
         with engine.begin() as conn:
             released_order(conn, "A" * 30, "paid", tid="T" * 30)
@@ -64,10 +31,7 @@ def test_a_released_database_upgrades_with_every_order_and_event(database_url):
         before, after = migrations.upgrade(engine)
         assert (before, after) == (migrations.UNVERSIONED, migrations.head())
         assert schema_differences(engine) == []
-    finally:
-        engine.dispose()
-    store = OrderStore(database_url)
-    try:
+    with disposing(OrderStore(database_url)) as store:
         paid, created, unknown = (store.get(c * 30) for c in "ABC")
         assert (paid.status, paid.tid, paid.goods_amt, paid.goods_nm, paid.attempt_no) == (
             "paid", "T" * 30, 999999999999999, "무선 이어폰", 1)
@@ -76,13 +40,10 @@ def test_a_released_database_upgrades_with_every_order_and_event(database_url):
         assert store.attempts(created.ord_no)[0].outcome == "open" and unknown.status == "unknown"
         assert [e["kind"] for e in store.events("A" * 30)] == ["created"]
         assert store.checkout_order(created.ord_no).token == store.attempts(created.ord_no)[0].token
-    finally:
-        store.dispose()
 
 
 def test_an_upgrade_refuses_a_tid_held_by_two_orders_and_changes_nothing(database_url):
-    engine = make_engine(database_url)
-    try:
+    with disposing(make_engine(database_url)) as engine:
         released_schema(engine)
         with engine.begin() as conn:
             released_order(conn, "A" * 30, "paid", tid="T" * 30)
@@ -92,8 +53,6 @@ def test_an_upgrade_refuses_a_tid_held_by_two_orders_and_changes_nothing(databas
         with engine.connect() as conn:
             assert migrations.current(conn) in (migrations.UNVERSIONED, "0001_initial")
             assert conn.execute(text("SELECT COUNT(*) FROM orders")).scalar() == 2
-    finally:
-        engine.dispose()
 
 
 def test_db_upgrade_and_status_from_the_command_line(tmp_path):

@@ -14,8 +14,10 @@ from webview_toolkit.notifications import NoticeRefused
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, service_config
-from .test_vbank import issue, kinds, notice
+from .service_helpers import MERCHANT_KEY, MID, service_config
+from .vbank_helpers import issue, kinds, notice
+
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
 """Tests for the payment state machine under KISPG faults: nothing lost, nothing charged twice."""
+import dataclasses
+
 from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.web.extensions import services
 import pytest
 
-from .conftest import UA, checkout_form, create_order, pay, sandbox_result
+from .service_helpers import UA, checkout_form, create_order, pay, sandbox_result
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 
@@ -134,7 +138,7 @@ def test_mismatched_approval_needs_review_and_is_never_cancelled(client, app, mo
     def approve_other_amount(self, tid, goods_amt):
         # KISPG answers a success for another amount than the order's: never mark it paid.
         result = real(self, tid, goods_amt)
-        return type(result)(**{**{f: getattr(result, f) for f in result.__slots__}, "amt": "1"})
+        return dataclasses.replace(result, amt="1")
 
     monkeypatch.setattr(KispgClient, "approve", approve_other_amount)
     returned(client, ord_no)
@@ -151,7 +155,7 @@ def patient(tmp_path, database_url):
     """A service that waits 30 s before taking 'KISPG shows nothing' as final."""
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_RECONCILE_AFTER=30))
     yield app, app.test_client()
     services(app).store.dispose()

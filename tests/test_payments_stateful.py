@@ -17,7 +17,7 @@ from webview_toolkit.notifications import NoticeRefused, receive
 from webview_toolkit.payments import PaymentError
 
 from .fake_kispg import APPROVE_FAULTS, CANCEL_FAULTS, INQUIRE_FAULTS
-from .test_payments_unit import Shop
+from .payments_helpers import Shop
 
 
 class PaymentsMachine(RuleBasedStateMachine):

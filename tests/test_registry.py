@@ -8,31 +8,9 @@ from webview_toolkit.registry import (
     App, RegistryError, check_registry, default_registry_dir, load_registry,
 )
 
+from .registry_helpers import GUIDE, guide_section, write_registry
+
 LINT_CASES = yaml.safe_load((Path(__file__).parent / "data" / "lint_cases.yaml").read_text(encoding="utf-8"))
-
-BASE = {
-    "apps": [{
-        "id": "base", "name_ko": "기본", "name_en": "Base", "category": "card",
-        "android_package": "com.example.base", "android_schemes": ["basescheme"],
-        "ios_schemes": ["basescheme"], "app_store_id": "12345678", "card_codes": ["01"],
-    }],
-    "codes": {"card_company": {"01": "비씨"}},
-}
-
-
-def write_registry(directory: Path, extra_apps=None, extra_text=None, extra_browsers=None) -> Path:
-    """A valid one-app registry, plus extra apps and browsers (or raw text) in schemes/extra.yaml."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "base.yaml").write_text(yaml.safe_dump(BASE, allow_unicode=True), encoding="utf-8")
-    if extra_apps is not None or extra_browsers is not None:
-        document = {"apps": extra_apps or []}
-        if extra_browsers is not None:
-            document["browsers"] = extra_browsers
-        text = yaml.safe_dump(document, allow_unicode=True)
-        (directory / "extra.yaml").write_text(text, encoding="utf-8")
-    if extra_text is not None:
-        (directory / "extra.yaml").write_text(extra_text, encoding="utf-8")
-    return directory
 
 
 def test_base_fixture_is_clean(tmp_path):
@@ -116,19 +94,11 @@ def test_registry_size_and_categories():
     assert {app.category for app in SHIPPED.apps} >= {"card", "transfer", "easypay", "pass", "cert", "vaccine", "bank"}
 
 
-GUIDE = (Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_c50ecce6f2dfe9c6.txt")
-
-
-def _guide_section(start: str, end: str) -> str:
-    text = GUIDE.read_text(encoding="utf-8")
-    return text[text.index(start):text.index(end)]
-
-
 @pytest.mark.skipif(not GUIDE.exists(), reason="the KISPG guide lives in ../shared")
 def test_every_guide_package_and_scheme_is_registered():
     import re
-    packages = set(re.findall(r"\b(?:[a-zA-Z]\w*\.)+[a-zA-Z]\w*\b", _guide_section("4.4\t참고사항", "5.\t앱 환경의 적용(iOS)")))
-    schemes = set(re.findall(r"([A-Za-z][\w.+-]*)://", _guide_section("5.4\t참고사항", "6.\t모바일 환경")))
+    packages = set(re.findall(r"\b(?:[a-zA-Z]\w*\.)+[a-zA-Z]\w*\b", guide_section("4.4\t참고사항", "5.\t앱 환경의 적용(iOS)")))
+    schemes = set(re.findall(r"([A-Za-z][\w.+-]*)://", guide_section("5.4\t참고사항", "6.\t모바일 환경")))
     registered_packages = {app.android_package for app in SHIPPED.apps}
     registered_schemes = {s.lower() for app in SHIPPED.apps for s in app.ios_schemes}
     assert packages and schemes

@@ -19,11 +19,13 @@ from sqlalchemy import update
 from webview_toolkit.cli import main
 from webview_toolkit.kispg.client import KispgClient
 from webview_toolkit.kispg.errors import DeclinedError
-from webview_toolkit.kispg.testing import parse_result_form
+from webview_toolkit.kispg.testing import FormParser, parse_result_form
 from webview_toolkit.store import orders as orders_table
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, ORDER, UA, FormParser
+from .service_helpers import MERCHANT_KEY, MID, ORDER, UA
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 STUCK = ("approving", "unknown", "cancelling")

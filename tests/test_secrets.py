@@ -1,7 +1,11 @@
 """The merchant key appears in no page, no API answer, no log line and no sandbox record."""
 import logging
 
-from .conftest import MERCHANT_KEY, UA, create_order, pay
+import pytest
+
+from .service_helpers import MERCHANT_KEY, UA, create_order, pay
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 
@@ -31,7 +35,7 @@ def test_one_redactor_per_logger_however_many_apps(tmp_path):
     from webview_toolkit.web import create_app
     from webview_toolkit.web.extensions import KeyRedactor
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     for index in range(3):
         (tmp_path / str(index)).mkdir()
         create_app(service_config(tmp_path / str(index), KISPG_MERCHANT_KEY=f"key-number-{index}-" + "x" * 30))

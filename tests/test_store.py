@@ -14,6 +14,8 @@ from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.store import (CheckoutOrder, OrderStore, TidInUse, UndeclaredTransition, _DriverRead, new_ord_no,
                                    orders)
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def store(tmp_path):

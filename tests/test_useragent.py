@@ -1,6 +1,4 @@
 """Tests for webview_toolkit.useragent (and the recognition rules in registry/browsers.py)."""
-from pathlib import Path
-
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -9,7 +7,8 @@ from hypothesis import strategies as st
 from webview_toolkit.registry import check_registry, load_registry
 from webview_toolkit.useragent import ClientContext, classify, compile_rules
 
-CORPUS_PATH = Path(__file__).parent / "data" / "ua_corpus.tsv"
+from .useragent_helpers import CORPUS
+
 FIELDS = ("platform", "mobile", "in_app", "app", "app_scheme", "bot")
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
@@ -17,14 +16,6 @@ ANDROID_WV = ("Mozilla/5.0 (Linux; Android 14; SM-S921N Build/UP1A.231005.007; w
               "(KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.39 Mobile Safari/537.36")
 
 
-def _load_corpus() -> list[dict[str, str]]:
-    lines = [line.rstrip("\n") for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines()
-             if line and not line.startswith("#")]
-    header = lines[0].split("\t")
-    return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
-
-
-CORPUS = _load_corpus()
 TRAPS = [row for row in CORPUS if row["trap"] != "-"]
 
 

@@ -1,17 +1,19 @@
 """Virtual accounts end to end on the service and its sandbox: issue, deposit, notice, expiry, cancel, refund."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 import pytest
 
 from webview_toolkit import vbank
-from webview_toolkit.kispg.signing import KST, edi_date_now
+from webview_toolkit.kispg.signing import KST
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, pay, service_config
+from .service_helpers import MERCHANT_KEY, service_config
+from .vbank_helpers import issue, kinds, notice
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 
@@ -22,26 +24,6 @@ def app(tmp_path, database_url):
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, KISPG_SANDBOX_AUTO_RESEND=False))
     yield app
     services(app).store.dispose()
-
-
-def issue(client) -> dict:
-    """A shopper pays by 가상계좌 through the sandbox: the order as the API shows it."""
-    ord_no = pay(client, payMethod="VACNT")
-    return client.get(f"/api/orders/{ord_no}").get_json()
-
-
-def kinds(app, ord_no) -> list[str]:
-    return [e["kind"] for e in services(app).store.events(ord_no)]
-
-
-def notice(order: dict, **changes) -> dict:
-    """A deposit notice for the order, signed like the sandbox's (hashStr over mid + ediDate + amt + key)."""
-    fields = {"mid": MID, "tid": order["tid"], "ordNo": order["attempts"][-1]["kispgOrdNo"],
-              "amt": str(order["goodsAmt"]), "payMethod": "vacnt", "resultCd": "4110", "ediDate": edi_date_now()}
-    fields.update(changes)
-    amount = fields.get("amt", "")
-    fields.setdefault("hashStr", hashlib.sha256(f"{MID}{fields['ediDate']}{amount}{MERCHANT_KEY}".encode()).hexdigest())
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 def test_an_issued_account_waits_with_its_account_shown(client):

@@ -4,7 +4,9 @@ import pytest
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import ORDER, create_order, pay, service_config
+from .service_helpers import ORDER, create_order, pay, service_config
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 

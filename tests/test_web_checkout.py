@@ -3,9 +3,10 @@ import re
 import hashlib
 
 import pytest
+from webview_toolkit.kispg.testing import FormParser
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, PUBLIC, UA, FormParser, checkout_form, create_order
+from .service_helpers import KAKAOTALK_PC, MERCHANT_KEY, MID, PUBLIC, UA, checkout_form, create_order
 
 CASES = [
     # ua, model, channel, mbsReserved, own-app fields
@@ -17,7 +18,6 @@ CASES = [
     ("desktop_chrome", "WEB", "0001", None, False),
     ("own_app", "MOB", "0002", None, True),
 ]
-KAKAOTALK_PC = "Mozilla/5.0 (Macintosh; Intel Mac OS X) Safari/605.1.15 KAKAOTALK"
 
 
 @pytest.mark.parametrize("ua, model, channel, reserved, own", CASES, ids=[c[0] for c in CASES])
@@ -108,7 +108,7 @@ def test_unknown_order_is_404(client):
 
 
 def test_checkout_of_a_paid_order_goes_to_its_result(client):
-    from .conftest import pay
+    from .service_helpers import pay
     ord_no = pay(client)
     response = client.get(f"/checkout/{ord_no}")
     assert response.status_code == 302 and response.headers["Location"] == f"/orders/{ord_no}"
@@ -118,7 +118,7 @@ def test_sandbox_form_posts_to_this_host_even_with_a_loopback_base_url(tmp_path)
     """`serve` points the server's client at 127.0.0.1; a phone must still reach the pay window."""
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     client = create_app(service_config(tmp_path, KISPG_BASE_URL="http://127.0.0.1:5000/sandbox/kispg")).test_client()
     form = checkout_form(client, create_order(client), UA["chrome_android"])
     assert form.action == "/sandbox/kispg/v2/auth"
@@ -127,7 +127,7 @@ def test_sandbox_form_posts_to_this_host_even_with_a_loopback_base_url(tmp_path)
 def test_real_kispg_form_posts_to_its_auth_url(tmp_path):
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     app = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="api-token"))
     client = app.test_client()
     ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동", "ordTel": "01000000000"},
@@ -137,7 +137,7 @@ def test_real_kispg_form_posts_to_its_auth_url(tmp_path):
 
 
 def _corpus():
-    from .test_useragent import CORPUS
+    from .useragent_helpers import CORPUS
     return [row for row in CORPUS if row["bot"] != "true"]
 
 
@@ -145,7 +145,7 @@ def test_corpus_user_agents_pick_the_form_fields(tmp_path):
     """Every labelled user agent of the corpus gets model/channel and app_scheme from its labels."""
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     rows = _corpus()
     client = create_app(service_config(tmp_path, WEBVIEW_APP_UA_TOKEN=None)).test_client()
     ord_no = create_order(client)
@@ -200,7 +200,7 @@ def test_a_desktop_in_app_browser_keeps_the_whole_page(client):
 def test_checkout_mode_forces_one_pattern_with_its_model(tmp_path, mode, ua, target, model):
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     client = create_app(service_config(tmp_path, WEBVIEW_CHECKOUT_MODE=mode)).test_client()
     form = checkout_form(client, create_order(client), UA[ua])
     assert (form.target, form.fields["model"], form.fields["channel"]) == \
@@ -210,7 +210,7 @@ def test_checkout_mode_forces_one_pattern_with_its_model(tmp_path, mode, ua, tar
 def test_real_kispg_messages_must_come_from_its_origin(tmp_path):
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     client = create_app(service_config(tmp_path, KISPG_ENV="test", WEBVIEW_API_TOKEN="api-token-t")).test_client()
     ord_no = client.post("/api/orders", json={"goodsNm": "상품", "goodsAmt": 1000, "ordNm": "홍길동",
                                               "ordTel": "01000000000"}, headers={"Authorization": "Bearer api-token-t"})

@@ -5,7 +5,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from .conftest import UA
+from .service_helpers import UA
 
 
 def test_device_test_shows_what_was_detected(client):

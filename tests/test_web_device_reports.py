@@ -6,8 +6,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from .conftest import UA
-from .test_hostile import CONTENT_TYPES, HOSTILE_UA, SETTINGS, clear_4xx, json_body, no_raw_markup
+from .service_helpers import UA
+from .hostile_helpers import CONTENT_TYPES, HOSTILE_UA, SETTINGS, clear_4xx, json_body, no_raw_markup
+
+pytestmark = pytest.mark.postgres
 
 
 def start(client, ua=UA["kakaotalk_ios"], **body):
@@ -76,7 +78,6 @@ def test_device_test_has_one_tap_buttons_and_shows_the_escape(client):
     assert '<dd data-field="escape" class="mono">kakaotalk_open_external</dd>' in html
     assert '<li data-report-app="isp">' in html and 'data-outcome="store"' in html
     assert 'data-report-url="/device-test/reports"' in html
-
 
 
 def test_hostile_writes_are_clear_refusals_that_change_nothing(client):

@@ -15,7 +15,9 @@ from webview_toolkit.kispg.testing import FormParser
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, ORDER, UA, checkout_form, create_order, pay, service_config
+from .service_helpers import MERCHANT_KEY, MID, ORDER, UA, checkout_form, create_order, pay, service_config
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 LAN = {"REMOTE_ADDR": "192.168.0.77"}

@@ -7,7 +7,7 @@ from webview_toolkit.config import ConfigError
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import PUBLIC, create_order, service_config
+from .service_helpers import PUBLIC, create_order, service_config
 from .escape_uas import ESCAPE_UA
 
 

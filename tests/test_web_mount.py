@@ -7,15 +7,10 @@ from webview_toolkit.web import init_app
 from webview_toolkit.webhooks import verify
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, ORDER, PUBLIC, UA, sandbox_result
-from .webhook_helpers import SECRET, Receiver
+from .service_helpers import MERCHANT_KEY, MID, ORDER, PUBLIC, UA, sandbox_result
+from .webhook_helpers import SECRET
 
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ import pytest
 from webview_toolkit.useragent import classify
 from webview_toolkit.web.paywindow import IFRAME, PAGE, message_origin, pay_window
 
-from .conftest import UA
-from .test_web_checkout import KAKAOTALK_PC
+from .service_helpers import KAKAOTALK_PC, UA
 
 
 @pytest.mark.parametrize("ua, auto", [

@@ -5,7 +5,9 @@ import pytest
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
-from .conftest import UA, checkout_form, create_order, pay, sandbox_result, service_config
+from .service_helpers import UA, checkout_form, create_order, pay, sandbox_result, service_config
+
+pytestmark = pytest.mark.postgres
 
 
 def test_paid_page_names_the_card_company(client):

@@ -11,7 +11,9 @@ from webview_toolkit.kispg.signing import sign
 from webview_toolkit.kispg.testing import parse_result_form
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, ORDER, UA, checkout_form, create_order, pay, sandbox_result
+from .service_helpers import MERCHANT_KEY, MID, ORDER, UA, checkout_form, create_order, pay, sandbox_result
+
+pytestmark = pytest.mark.postgres
 
 KST = timezone(timedelta(hours=9))
 
@@ -115,7 +117,7 @@ def test_concurrent_duplicate_returns_approve_once(live_server):
     base, app = live_server
     session = requests.Session()
     ord_no = session.post(f"{base}/api/orders", json=ORDER).json()["ordNo"]
-    from .conftest import FormParser
+    from webview_toolkit.kispg.testing import FormParser
     form = FormParser("kispg-auth")
     form.feed(session.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA["kakaotalk_ios"]}).text)
     page = session.post(urljoin(base, form.action), data={**form.fields, "sandboxAction": "approve"})
@@ -245,7 +247,7 @@ def test_already_processed_answer_is_settled_by_inquiry(client):
 def test_result_page_views_cannot_drive_inquiries(tmp_path, database_url):
     from webview_toolkit.web import create_app
 
-    from .conftest import service_config
+    from .service_helpers import service_config
     app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL=database_url, WEBVIEW_INQUIRY_INTERVAL=300))
     client = app.test_client()
     try:

@@ -17,14 +17,17 @@ from webview_toolkit.webhooks.delivery import Backoff, Deliverer, Pass, retry_de
 from webview_toolkit.webhooks.outbox import outbox
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, create_order, pay, service_config
+from .service_helpers import MERCHANT_KEY, MID, pay, service_config
 from .webhook_helpers import SECRET, Receiver
+
+pytestmark = pytest.mark.postgres
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 
 
 @pytest.fixture
 def receiver():
+    # Not started: these tests start it, or leave it down to see refusals (conftest's starts it at once).
     receiver = Receiver()
     yield receiver
     receiver.stop()

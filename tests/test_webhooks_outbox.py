@@ -11,6 +11,8 @@ from webview_toolkit.webhooks.outbox import EVENT_TYPES
 
 from .webhook_helpers import last_step, walk
 
+pytestmark = pytest.mark.postgres
+
 URLS = ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 from urllib.parse import parse_qsl
 
-from .kispg import codes
+from .kispg import result_codes
 from .kispg.errors import KispgError
 from .lifecycle import STUCK, WAITING, OrderStatus
 from .payments import Payments
@@ -163,7 +163,7 @@ def receive(payments: Payments, fields: Mapping[str, str], *, signed: bool) -> N
         # Confirm by inquiry (not throttled: a matching notice is worth one question to KISPG).
         order = payments.reconcile(order.ord_no)
     deposit = fields.get("resultCd") in DEPOSIT_NOTICE_CODES or (
-        (fields.get("payMethod") or "").lower() == "vacnt" and fields.get("trxStatus") == codes.TRX_APPROVED)
+        (fields.get("payMethod") or "").lower() == "vacnt" and fields.get("trxStatus") == result_codes.TRX_APPROVED)
     if deposit and order.status == S.EXPIRED:
         return _late_deposit(payments, order)
     unsettled = WAITING + STUCK if deposit else STUCK
@@ -183,7 +183,7 @@ def _late_deposit(payments: Payments, order) -> NoticeTaken:
         inquiry = payments.client.inquire(tid=order.tid, goods_amt=order.goods_amt)
     except KispgError as exc:
         raise NoticeRefused(503, f"/v2/order could not confirm the deposit: {type(exc).__name__}") from None
-    if (inquiry.trx_status, inquiry.ord_no, inquiry.amt) != (codes.TRX_APPROVED, order.kispg_ord_no,
+    if (inquiry.trx_status, inquiry.ord_no, inquiry.amt) != (result_codes.TRX_APPROVED, order.kispg_ord_no,
                                                             str(order.goods_amt)):
         raise NoticeRefused(409, f"KISPG shows no deposit into expired order {order.ord_no}'s account")
     payments.store.log(order.ord_no, "late_deposit_reported", {"tid": order.tid, "trxStatus": inquiry.trx_status})

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
-from .kispg import codes
+from .kispg import result_codes
 from .kispg import errors as kispg_errors
 from .kispg import specs
 from .kispg.client import KispgClient
-from .kispg.codes import DEFAULT_SUCCESS, SuccessCodes
+from .kispg.result_codes import DEFAULT_SUCCESS, SuccessCodes
 from .kispg.signing import verify_auth_result
 from . import vbank
 from .lifecycle import PAYABLE, STUCK, WAITING, OrderStatus
@@ -36,7 +36,7 @@ S = OrderStatus
 GENERIC_FAILURE = "결제가 취소되었거나 인증에 실패했습니다."
 # The answer KISPG gives /v2/payment for an ordNo it has already approved (KISPG_FACTS.md,
 # "Reused ordNo"): not a decline, the payment may exist. Matched by code and by its message.
-ALREADY_PROCESSED_CODES = frozenset({codes.DUPLICATE_ORDER})
+ALREADY_PROCESSED_CODES = frozenset({result_codes.DUPLICATE_ORDER})
 ALREADY_PROCESSED_TEXT = ("MOID 중복", "이미 처리된")
 TID_SIZE = 30
 
@@ -105,12 +105,12 @@ class Payments:
         if form.get("ordNo") and form["ordNo"] != attempt.kispg_ord_no:
             self._refuse(order, "ordNo in the result is not the returnUrl's attempt")
         result_cd = form.get("resultCd", "")
-        if result_cd == codes.AUTH_OK:
+        if result_cd == result_codes.AUTH_OK:
             # Signed: a tampered copy is refused even when it comes late, so the sender hears of it.
             self._verify_auth(order, form)
         if attempt.n != order.attempt_no or order.status not in PAYABLE:
             return self._late_return(order, attempt, form)
-        if result_cd == codes.AUTH_OK:
+        if result_cd == result_codes.AUTH_OK:
             return self._authenticated(order, attempt, form)
         if self._is_approval_code(result_cd, form.get("payMethod")):
             return self._already_approved(order, attempt, form)
@@ -159,7 +159,7 @@ class Payments:
         try:
             self.store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", attempt=attempt.n, bind_tid=tid,
                                   detail={"tid": tid, "payMethod": form.get("payMethod"), "attempt": attempt.n},
-                                  result_cd=codes.AUTH_OK, pay_method_result=form.get("payMethod"))
+                                  result_cd=result_codes.AUTH_OK, pay_method_result=form.get("payMethod"))
         except TidInUse:
             self._refuse(order, f"tid {tid} belongs to another checkout")
         claimed = self.store.transition(order.ord_no, S.APPROVING, "approval_claimed", expect_tid=tid,
@@ -212,7 +212,7 @@ class Payments:
         try:
             self.client.inquire(ord_no=attempt.kispg_ord_no, goods_amt=order.goods_amt)
         except kispg_errors.DeclinedError as exc:
-            if exc.result_cd in codes.INQUIRY_HELD_OTHERWISE:
+            if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
                 return self._review(order, "failure_unconfirmed",
                                     f"KISPG holds a transaction under {attempt.kispg_ord_no} "
                                     f"for another amount: {exc.result_cd}")
@@ -230,7 +230,7 @@ class Payments:
         return self.check(moved) if moved else self.store.get(order.ord_no)
 
     def _is_approval_code(self, result_cd: str, pay_method: str | None) -> bool:
-        return bool(result_cd) and result_cd != codes.AUTH_OK and self.success.is_success(
+        return bool(result_cd) and result_cd != result_codes.AUTH_OK and self.success.is_success(
             "approval", (pay_method or "").lower(), result_cd)
 
     # -- approval --------------------------------------------------------------
@@ -319,7 +319,7 @@ class Payments:
         try:
             inquiry = self._inquire(order)
         except kispg_errors.DeclinedError as exc:
-            if exc.result_cd in codes.INQUIRY_HELD_OTHERWISE:
+            if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
                 return self._review_reconcile(order, f"KISPG holds it for another amount: {exc.result_cd}")
             return self._not_found(order, exc, due)
         except kispg_errors.ResponseMismatchError as exc:
@@ -336,22 +336,22 @@ class Payments:
         # Found under this attempt's ordNo, perhaps with a tid of KISPG's own (it approved by itself).
         bind = {"bind_tid": inquiry.tid} if inquiry.tid != order.tid else {}
         try:
-            if inquiry.trx_status == codes.TRX_CANCELLED:
+            if inquiry.trx_status == result_codes.TRX_CANCELLED:
                 moved = self.store.transition(ord_no, S.CANCELLED, "reconciled_cancelled", detail=detail,
                                               cancelled_amt=order.goods_amt, **bind)
-            elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT and not inquiry.raw.get("vacntNo"):
+            elif inquiry.trx_status == result_codes.TRX_AWAITING_DEPOSIT and not inquiry.raw.get("vacntNo"):
                 # Waiting for money into an account nobody can name: the shopper could not pay it.
                 return self._review_reconcile(order, "KISPG waits for a deposit but names no vacntNo")
-            elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT:
+            elif inquiry.trx_status == result_codes.TRX_AWAITING_DEPOSIT:
                 moved = self.store.transition(ord_no, S.AWAITING_DEPOSIT, "reconciled_awaiting_deposit",
                                               detail=detail, **_approval_columns(inquiry),
                                               **vbank.issued_columns(inquiry.raw), **bind)
-            elif inquiry.trx_status == codes.TRX_APPROVED and inquiry.remaining < order.goods_amt:
+            elif inquiry.trx_status == result_codes.TRX_APPROVED and inquiry.remaining < order.goods_amt:
                 # Part of it was cancelled meanwhile (KISPG's own admin, or a cancel whose answer was lost).
                 moved = self.store.transition(ord_no, S.PARTIALLY_CANCELLED, "reconciled_partially_cancelled",
                                               detail=detail, cancelled_amt=order.goods_amt - inquiry.remaining,
                                               **_approval_columns(inquiry), **bind)
-            elif inquiry.trx_status == codes.TRX_APPROVED:
+            elif inquiry.trx_status == result_codes.TRX_APPROVED:
                 moved = self.store.transition(ord_no, S.PAID, "reconciled_paid", detail=detail,
                                               cancelled_amt=0, **_approval_columns(inquiry), **bind)
             else:
@@ -382,13 +382,13 @@ class Payments:
         if mismatch:
             return self._review(order, "reconcile_mismatch", mismatch)
         detail = dict(inquiry.raw)
-        if inquiry.trx_status == codes.TRX_APPROVED and inquiry.remaining == order.goods_amt:
+        if inquiry.trx_status == result_codes.TRX_APPROVED and inquiry.remaining == order.goods_amt:
             moved = self.store.transition(ord_no, S.PAID, "deposit_confirmed", detail=detail,
                                           **_approval_columns(inquiry))
-        elif inquiry.trx_status == codes.TRX_CANCELLED:
+        elif inquiry.trx_status == result_codes.TRX_CANCELLED:
             moved = self.store.transition(ord_no, S.CANCELLED, "reconciled_cancelled", detail=detail,
                                           cancelled_amt=order.goods_amt)
-        elif inquiry.trx_status == codes.TRX_AWAITING_DEPOSIT:
+        elif inquiry.trx_status == result_codes.TRX_AWAITING_DEPOSIT:
             if not vbank.is_past_deadline(order.lmt_day, self.clock()):
                 return order
             moved = self.store.transition(ord_no, S.EXPIRED, "deposit_expired",
@@ -408,7 +408,7 @@ class Payments:
             try:
                 return self.client.inquire(tid=order.tid, goods_amt=order.goods_amt)
             except kispg_errors.DeclinedError as exc:
-                if exc.result_cd in codes.INQUIRY_HELD_OTHERWISE:
+                if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
                     raise
         if order.status == S.CANCELLING:
             return self.client.inquire(tid=order.tid, goods_amt=order.goods_amt)
@@ -536,7 +536,7 @@ class Payments:
 
 def shopper_message(result_cd: str) -> str:
     """What a page may say about a failure: the result-code table's text for a known code, else a generic one."""
-    return codes.MESSAGES.get(result_cd, GENERIC_FAILURE) if result_cd != codes.AUTH_OK else GENERIC_FAILURE
+    return result_codes.MESSAGES.get(result_cd, GENERIC_FAILURE) if result_cd != result_codes.AUTH_OK else GENERIC_FAILURE
 
 
 def _already_processed(exc: kispg_errors.DeclinedError) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from ..kispg.codes import AUTH_OK, DEFAULT_SUCCESS, TRX_APPROVED
+from ..kispg.result_codes import AUTH_OK, DEFAULT_SUCCESS, TRX_APPROVED
 from ..kispg.errors import SignatureError
 from ..kispg.signing import KST, check_signature, edi_date_now, sign
 from ..kispg.testing import parse_result_form

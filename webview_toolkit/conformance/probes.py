@@ -55,27 +55,31 @@ def _row(id: str, endpoint: str, title_en: str, title_ko: str, expect: str = "",
     return Probe(id, endpoint, title_en, title_ko, expect, **how)
 
 
+# What each JSON endpoint's request is called in a probe's titles.
+VERBS = MappingProxyType({"payment": ("approval", "승인"), "cancel": ("cancel", "취소"), "order": ("inquiry", "조회")})
+
+
+def _per_endpoint(name: str, title_en: str, title_ko: str, expect: str | Mapping[str, str] = "",
+                  **how) -> tuple[Probe, ...]:
+    # The same departure sent to each JSON endpoint: ids <endpoint>_<name>, {verb} filled in per endpoint;
+    # `expect` is one text for all, or one per endpoint (an endpoint left out: nothing known).
+    return tuple(_row(f"{endpoint}_{name}", endpoint, title_en.format(verb=VERBS[endpoint][0]),
+                      title_ko.format(verb=VERBS[endpoint][1]),
+                      expect if isinstance(expect, str) else expect.get(endpoint, ""), **how)
+                 for endpoint in JSON_ENDPOINTS)
+
+
 PROBES: tuple[Probe, ...] = (
     _row("order_unknown_ordno", "order", "inquiry of an ordNo nobody used", "없는 주문번호 조회"),
     _row("payment_unknown_tid", "payment", "approval of an unknown tid", "없는 거래번호 승인"),
     _row("cancel_unknown_tid", "cancel", "cancel of an unknown tid", "없는 거래번호 취소"),
-    _row("payment_wrong_encdata", "payment", "approval with a wrong encData", "틀린 encData로 승인",
-         "hash-mismatch code (A211 in the NICE family)", wrong_hash=True),
-    _row("cancel_wrong_encdata", "cancel", "cancel with a wrong encData", "틀린 encData로 취소",
-         "hash-mismatch code (A211 in the NICE family)", wrong_hash=True),
-    _row("order_wrong_encdata", "order", "inquiry with a wrong encData", "틀린 encData로 조회",
-         "hash-mismatch code (A211 in the NICE family)", wrong_hash=True),
-    _row("payment_stale_edidate", "payment", "approval with an ediDate 30 minutes old", "30분 지난 ediDate로 승인",
-         "refused: ediDate is valid for 10 minutes (guide)", stale=True),
-    _row("cancel_stale_edidate", "cancel", "cancel with an ediDate 30 minutes old", "30분 지난 ediDate로 취소",
-         "refused: ediDate is valid for 10 minutes (guide)", stale=True),
-    _row("order_stale_edidate", "order", "inquiry with an ediDate 30 minutes old", "30분 지난 ediDate로 조회",
-         "refused: ediDate is valid for 10 minutes (guide)", stale=True),
-    _row("payment_form_body", "payment", "approval sent as a form, not JSON", "JSON 대신 폼으로 승인 요청",
-         "HTTP 415 (reported by public integrations)", body="form"),
-    _row("cancel_form_body", "cancel", "cancel sent as a form, not JSON", "JSON 대신 폼으로 취소 요청",
-         "HTTP 415 (reported by public integrations)", body="form"),
-    _row("order_form_body", "order", "inquiry sent as a form, not JSON", "JSON 대신 폼으로 조회 요청", body="form"),
+    *_per_endpoint("wrong_encdata", "{verb} with a wrong encData", "틀린 encData로 {verb}",
+                   "hash-mismatch code (A211 in the NICE family)", wrong_hash=True),
+    *_per_endpoint("stale_edidate", "{verb} with an ediDate 30 minutes old", "30분 지난 ediDate로 {verb}",
+                   "refused: ediDate is valid for 10 minutes (guide)", stale=True),
+    *_per_endpoint("form_body", "{verb} sent as a form, not JSON", "JSON 대신 폼으로 {verb} 요청",
+                   {"payment": "HTTP 415 (reported by public integrations)",
+                    "cancel": "HTTP 415 (reported by public integrations)"}, body="form"),
     _row("payment_missing_tid", "payment", "approval without tid", "tid 없이 승인",
          "필수입력항목이 빠져있습니다.(tid)", omit="tid"),
     _row("cancel_missing_partcanflg", "cancel", "cancel without partCanFlg", "partCanFlg 없이 취소",

@@ -176,36 +176,6 @@ def render_plist(registry: Registry, categories: tuple[str, ...] = (), limit: in
     return render("ios-plist", registry, categories, limit)
 
 
-def render_kotlin(registry: Registry, categories: tuple[str, ...] = ()) -> str:
-    """PaymentWebView.kt: WebView setup, WebViewClient and WebChromeClient in Kotlin."""
-    return render("android-kotlin", registry, categories)
-
-
-def render_java(registry: Registry, categories: tuple[str, ...] = ()) -> str:
-    """PaymentWebView.java: the same as render_kotlin, in Java."""
-    return render("android-java", registry, categories)
-
-
-def render_swift(registry: Registry, categories: tuple[str, ...] = ()) -> str:
-    """PaymentWebViewDelegate.swift: WKNavigationDelegate + WKUIDelegate."""
-    return render("ios-swift", registry, categories)
-
-
-def render_react_native(registry: Registry, categories: tuple[str, ...] = ()) -> str:
-    """PaymentWebView.tsx: a react-native-webview component with onShouldStartLoadWithRequest."""
-    return render("react-native", registry, categories)
-
-
-def render_flutter(registry: Registry, categories: tuple[str, ...] = ()) -> str:
-    """payment_web_view.dart: a webview_flutter widget with a NavigationDelegate."""
-    return render("flutter", registry, categories)
-
-
-def render_expo_plugin(registry: Registry, categories: tuple[str, ...] = ()) -> str:
-    """withPaymentWebView.js: an Expo config plugin adding <queries>, the plist schemes and the app's scheme."""
-    return render("expo-plugin", registry, categories)
-
-
 def render_all(registry: Registry, options: Options = Options()) -> dict[str, str]:
     """Every output for the full registry, keyed by its path under `gen all --out`."""
     return {output.path: render(output.kind, registry, options=options) for output in OUTPUTS}

@@ -14,10 +14,10 @@ from typing import Any, Callable, Mapping
 
 import requests
 
-from .codes import DEFAULT_SUCCESS, SuccessCodes
+from .result_codes import DEFAULT_SUCCESS, SuccessCodes
 from .errors import (DeclinedError, HTTPStatusError, InvalidResponseError, KispgTimeout,
                      ResponseMismatchError, TransportError, UnregisteredServerError)
-from .results import Approval, Cancellation, Inquiry
+from .answers import Approval, Cancellation, Inquiry
 from .signing import KST, edi_date_now, sign
 from .specs import validate
 

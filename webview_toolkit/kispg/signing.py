@@ -12,9 +12,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from .codes import AUTH_OK
+from .result_codes import AUTH_OK
 from .errors import DeclinedError, MalformedSignature, SignatureMismatch, StaleSignature
-from .results import AuthResult
+from .answers import AuthResult
 
 KST = timezone(timedelta(hours=9), "KST")
 EDI_FORMAT = "%Y%m%d%H%M%S"

@@ -56,84 +56,97 @@ class Spec:
 CHARSET_SIZE = 6
 
 
-def F(name: str, size: int | None, req: bool = False, digits: bool = False, fixed: bool = False) -> FieldSpec:
-    """Shorthand for a table row."""
-    return FieldSpec(name, size, req, digits, fixed)
+def field_spec(name: str, size: int | None, required: bool = False, digits: bool = False,
+               fixed: bool = False) -> FieldSpec:
+    """One row of a guide table, in the table's own column order (name, size, required, digits, fixed)."""
+    return FieldSpec(name, size, required, digits, fixed)
 
 
 # §3.1.1 인증 요청 파라미터
 AUTH_REQUEST = Spec("auth_request", "3.1.1", (
-    F("payMethod", 10), F("trxCd", 1, True), F("mid", 10, True, fixed=True),
-    F("goodsNm", 100, True), F("currencyType", 3, True), F("ordNo", 40, True),
-    F("goodsAmt", 15, True, True), F("discountAmt", 15, digits=True), F("mbsFeeAmt", 15, digits=True),
-    F("ordNm", 30, True), F("ordTel", 20, True, True), F("ordEmail", 60), F("userIp", 20),
-    F("mbsUsrId", 20), F("ordGuardEmail", 60), F("rcvrAddr", 100), F("rcvrPost", 6),
-    F("mbsIp", 20), F("mbsReserved", 500), F("rcvrMsg", 255),
-    F("goodsSplAmt", 15, digits=True), F("goodsVat", 15, digits=True), F("goodsSvsAmt", 15, digits=True),
-    F("channel", 4), F("model", 3, True), F("period", 21),
-    F("ediDate", 14, True, True, True), F("encData", 256, True), F("returnUrl", 255, True),
-    F("billHpFlg", 1), F("charset", CHARSET_SIZE), F("appSchemeFlg", 1), F("resultScheme", 256),
-    F("cancelScheme", 256), F("payReqType", 1), F("crctType", 1), F("crctNo", 15),
-    F("cupDepositAmt", 15, digits=True),
+    field_spec("payMethod", 10), field_spec("trxCd", 1, True), field_spec("mid", 10, True, fixed=True),
+    field_spec("goodsNm", 100, True), field_spec("currencyType", 3, True), field_spec("ordNo", 40, True),
+    field_spec("goodsAmt", 15, True, True), field_spec("discountAmt", 15, digits=True),
+    field_spec("mbsFeeAmt", 15, digits=True), field_spec("ordNm", 30, True),
+    field_spec("ordTel", 20, True, True), field_spec("ordEmail", 60), field_spec("userIp", 20),
+    field_spec("mbsUsrId", 20), field_spec("ordGuardEmail", 60), field_spec("rcvrAddr", 100),
+    field_spec("rcvrPost", 6), field_spec("mbsIp", 20), field_spec("mbsReserved", 500),
+    field_spec("rcvrMsg", 255), field_spec("goodsSplAmt", 15, digits=True),
+    field_spec("goodsVat", 15, digits=True), field_spec("goodsSvsAmt", 15, digits=True),
+    field_spec("channel", 4), field_spec("model", 3, True), field_spec("period", 21),
+    field_spec("ediDate", 14, True, True, True), field_spec("encData", 256, True),
+    field_spec("returnUrl", 255, True), field_spec("billHpFlg", 1), field_spec("charset", CHARSET_SIZE),
+    field_spec("appSchemeFlg", 1), field_spec("resultScheme", 256), field_spec("cancelScheme", 256),
+    field_spec("payReqType", 1), field_spec("crctType", 1), field_spec("crctNo", 15),
+    field_spec("cupDepositAmt", 15, digits=True),
 ))
 
 # §3.1.2 인증 결과 파라미터 (on failure only resultCd and resultMsg)
 AUTH_RESULT = Spec("auth_result", "3.1.2", (
-    F("resultCd", 4, True), F("resultMsg", 100, True), F("payMethod", 10), F("tid", 30),
-    F("ordNo", 40), F("amt", 15, digits=True), F("mbsReserved", 500),
-    F("ediDate", 14, digits=True, fixed=True), F("encData", 256),
+    field_spec("resultCd", 4, True), field_spec("resultMsg", 100, True), field_spec("payMethod", 10),
+    field_spec("tid", 30), field_spec("ordNo", 40), field_spec("amt", 15, digits=True),
+    field_spec("mbsReserved", 500), field_spec("ediDate", 14, digits=True, fixed=True),
+    field_spec("encData", 256),
 ))
 
 # §3.2.1 승인 요청 파라미터
 APPROVAL_REQUEST = Spec("approval_request", "3.2.1", (
-    F("mid", 10, True, fixed=True), F("tid", 30, True), F("goodsAmt", 15, True, True),
-    F("ediDate", 14, True, True, True), F("encData", 256, True), F("charset", CHARSET_SIZE),
+    field_spec("mid", 10, True, fixed=True), field_spec("tid", 30, True),
+    field_spec("goodsAmt", 15, True, True), field_spec("ediDate", 14, True, True, True),
+    field_spec("encData", 256, True), field_spec("charset", CHARSET_SIZE),
 ))
 
+# The rows §3.2.2 and §3.4.2 both open with, in the guide's order: what KISPG says of a payment.
+_PAYMENT_ROWS = (
+    field_spec("resultCd", 4, True), field_spec("resultMsg", 100, True), field_spec("payMethod", 10),
+    field_spec("tid", 30), field_spec("appDtm", 14), field_spec("appNo", 20), field_spec("ordNo", 40),
+    field_spec("goodsName", 100), field_spec("amt", 15, digits=True), field_spec("ordNm", 30),
+    field_spec("fnNm", 20), field_spec("cancelYN", 1), field_spec("appCardCd", 2), field_spec("acqCardCd", 2),
+)
+
 # §3.2.2 승인 결과 파라미터
-APPROVAL_RESPONSE = Spec("approval_response", "3.2.2", (
-    F("resultCd", 4, True), F("resultMsg", 100, True), F("payMethod", 10), F("tid", 30),
-    F("appDtm", 14), F("appNo", 20), F("ordNo", 40), F("goodsName", 100), F("amt", 15, digits=True),
-    F("ordNm", 30), F("fnNm", 20), F("cancelYN", 1), F("appCardCd", 2), F("acqCardCd", 2),
-    F("quota", 2), F("nointFlg", 1), F("usePointAmt", 12), F("cardType", 1), F("authType", 2),
-    F("cashCrctFlg", 1), F("vacntNo", 20), F("lmtDay", 8), F("socHpNo", 20), F("cardNo", 20),
-    F("mbsReserved", 500), F("crctType", 1), F("crctNo", 15), F("easyPayCd", 2),
-    F("easyPayNm", None), F("discountType", 2), F("discountAmt", 15), F("mbsFeeType", 2),
-    F("mbsFeeAmt", 15),
+APPROVAL_RESPONSE = Spec("approval_response", "3.2.2", _PAYMENT_ROWS + (
+    field_spec("quota", 2), field_spec("nointFlg", 1), field_spec("usePointAmt", 12),
+    field_spec("cardType", 1), field_spec("authType", 2), field_spec("cashCrctFlg", 1),
+    field_spec("vacntNo", 20), field_spec("lmtDay", 8), field_spec("socHpNo", 20), field_spec("cardNo", 20),
+    field_spec("mbsReserved", 500), field_spec("crctType", 1), field_spec("crctNo", 15),
+    field_spec("easyPayCd", 2), field_spec("easyPayNm", None), field_spec("discountType", 2),
+    field_spec("discountAmt", 15), field_spec("mbsFeeType", 2), field_spec("mbsFeeAmt", 15),
 ))
 
 # §3.3.1 취소 요청 파라미터 (refund* are required for a virtual-account refund)
 CANCEL_REQUEST = Spec("cancel_request", "3.3.1", (
-    F("payMethod", 10, True), F("tid", 30, True), F("mid", 10, True, fixed=True), F("ordNo", 40),
-    F("canAmt", 15, True, True), F("canId", 20), F("canNm", 30), F("canMsg", 100, True),
-    F("canIp", 20), F("partCanFlg", 1, True, True), F("refundBankCd", 3), F("refundAccnt", 20),
-    F("refundNm", 30), F("encData", 255, True), F("ediDate", 14, True, True, True),
-    F("goodsSplAmt", 15, digits=True), F("goodsVat", 15, digits=True), F("goodsSvsAmt", 15, digits=True),
-    F("charset", 10), F("mbsReserved", 500),
+    field_spec("payMethod", 10, True), field_spec("tid", 30, True), field_spec("mid", 10, True, fixed=True),
+    field_spec("ordNo", 40), field_spec("canAmt", 15, True, True), field_spec("canId", 20),
+    field_spec("canNm", 30), field_spec("canMsg", 100, True), field_spec("canIp", 20),
+    field_spec("partCanFlg", 1, True, True), field_spec("refundBankCd", 3), field_spec("refundAccnt", 20),
+    field_spec("refundNm", 30), field_spec("encData", 255, True), field_spec("ediDate", 14, True, True, True),
+    field_spec("goodsSplAmt", 15, digits=True), field_spec("goodsVat", 15, digits=True),
+    field_spec("goodsSvsAmt", 15, digits=True), field_spec("charset", 10), field_spec("mbsReserved", 500),
 ))
 
 # §3.3.2 결제취소 응답 파라미터
 CANCEL_RESPONSE = Spec("cancel_response", "3.3.2", (
-    F("resultCd", 4, True), F("resultMsg", 100, True), F("payMethod", 10), F("tid", 30),
-    F("appDtm", 14), F("appNo", 20), F("ordNo", 40), F("amt", 15, digits=True),
-    F("cancelYN", 1), F("mbsReserved", 500),
+    field_spec("resultCd", 4, True), field_spec("resultMsg", 100, True), field_spec("payMethod", 10),
+    field_spec("tid", 30), field_spec("appDtm", 14), field_spec("appNo", 20), field_spec("ordNo", 40),
+    field_spec("amt", 15, digits=True), field_spec("cancelYN", 1), field_spec("mbsReserved", 500),
 ))
 
 # §3.4.1 결제 내역 조회 요청 파라미터 (tid or ordNo; tid wins when both are sent)
 INQUIRY_REQUEST = Spec("inquiry_request", "3.4.1", (
-    F("mid", 10, True, fixed=True), F("tid", 30), F("ordNo", 40), F("goodsAmt", 15, True, True),
-    F("encData", 255, True), F("ediDate", 14, True, True, True),
+    field_spec("mid", 10, True, fixed=True), field_spec("tid", 30), field_spec("ordNo", 40),
+    field_spec("goodsAmt", 15, True, True), field_spec("encData", 255, True),
+    field_spec("ediDate", 14, True, True, True),
 ), one_of=("tid", "ordNo"))
 
 # §3.4.2 결제 내역 조회 결과 파라미터
-INQUIRY_RESPONSE = Spec("inquiry_response", "3.4.2", (
-    F("resultCd", 4, True), F("resultMsg", 100, True), F("payMethod", 10), F("tid", 30),
-    F("appDtm", 14), F("appNo", 20), F("ordNo", 40), F("goodsName", 100), F("amt", 15, digits=True),
-    F("ordNm", 30), F("fnNm", 20), F("cancelYN", 1), F("appCardCd", 2), F("acqCardCd", 2),
-    F("quota", 2), F("usePointAmt", 12), F("cardType", 1), F("authType", 2), F("socHpNo", 20),
-    F("cardNo", 20), F("mbsReserved", 500), F("cancelData", None), F("discountType", 2),
-    F("discountAmt", 15), F("mbsFeeType", 2), F("mbsFeeAmt", 15), F("cashCrctFlg", 1),
-    F("crctType", 1), F("crctNo", 15), F("vacntNo", 20), F("lmtDay", 8), F("trxStatus", 12),
+INQUIRY_RESPONSE = Spec("inquiry_response", "3.4.2", _PAYMENT_ROWS + (
+    field_spec("quota", 2), field_spec("usePointAmt", 12), field_spec("cardType", 1),
+    field_spec("authType", 2), field_spec("socHpNo", 20), field_spec("cardNo", 20),
+    field_spec("mbsReserved", 500), field_spec("cancelData", None), field_spec("discountType", 2),
+    field_spec("discountAmt", 15), field_spec("mbsFeeType", 2), field_spec("mbsFeeAmt", 15),
+    field_spec("cashCrctFlg", 1), field_spec("crctType", 1), field_spec("crctNo", 15),
+    field_spec("vacntNo", 20), field_spec("lmtDay", 8), field_spec("trxStatus", 12),
 ))
 
 SPECS: Mapping[str, Spec] = MappingProxyType({spec.name: spec for spec in (

@@ -16,7 +16,7 @@ import yaml
 from ._fields import Problems
 from .apps import CATEGORIES, App, launch_url, parse_app
 from .browsers import Browser, parse_browser
-from .codes import CodeTables, freeze_codes, parse_codes
+from .code_tables import CodeTables, freeze_codes, parse_codes
 from .lint import lint
 
 __all__ = [

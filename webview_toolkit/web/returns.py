@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import expiry
-from ..kispg.codes import AUTH_OK
+from ..kispg.result_codes import AUTH_OK
 from ..logs import log_order_event
 from ..payments import PaymentError
 from .extensions import payments, store

@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request
 
 from ...guards import loopback_client, token_matches
 
-from .common import state
+from .checks import state
 from .state import FAULT_ENDPOINTS, FAULT_MODES, Fault
 
 MAX_DELAY = 120.0

@@ -10,11 +10,11 @@ from typing import Any, Callable
 
 from flask import Response, jsonify, redirect, request, url_for
 
-from .. import codes
+from .. import result_codes
 from ..specs import SPECS
 from ..inprocess import FAULT_HEADER
-from .common import Refusal, check_fields, check_signed, state
-from ..results import CancelEntry
+from .checks import Refusal, check_fields, check_signed, state
+from ..answers import CancelEntry
 from .state import AuthRecord, Payment
 
 APP_DTM = "%Y%m%d%H%M%S"
@@ -53,7 +53,7 @@ def _endpoint(name: str, spec: str, amount_field: str, handle: Callable[[dict[st
         return _faulty(fault.mode, fault.delay)
     try:
         if not isinstance(body, dict):
-            raise Refusal(codes.INVALID_FIELD, "요청 본문이 JSON 객체가 아닙니다.")
+            raise Refusal(result_codes.INVALID_FIELD, "요청 본문이 JSON 객체가 아닙니다.")
         checked = check_fields(spec, fields, _text(fields.get("charset")) or "UTF-8")
         check_signed(checked, amount_field)
         with sandbox.lock:
@@ -90,11 +90,11 @@ def _approve(fields: dict[str, str]) -> dict[str, Any]:
     sandbox = state()
     auth = sandbox.auths.get(fields["tid"])
     if auth is None:
-        raise Refusal(codes.UNKNOWN_TRANSACTION)
+        raise Refusal(result_codes.UNKNOWN_TRANSACTION)
     if fields["tid"] in sandbox.payments or sandbox.payment_by_ord_no(auth.ord_no) is not None:
-        raise Refusal(codes.DUPLICATE_ORDER)
+        raise Refusal(result_codes.DUPLICATE_ORDER)
     if int(fields["goodsAmt"]) != auth.amt:
-        raise Refusal(codes.AMOUNT_MISMATCH)
+        raise Refusal(result_codes.AMOUNT_MISMATCH)
     paid = record_payment(auth)
     return _payment_fields(paid, paid.result_cd)
 
@@ -104,7 +104,7 @@ def record_payment(auth: AuthRecord) -> Payment:
     sandbox = state()
     now = sandbox.now()
     vacnt = auth.pay_method == "vacnt"
-    paid = Payment(auth=auth, result_cd=codes.SANDBOX_APPROVAL_CD.get(auth.pay_method, "3001"),
+    paid = Payment(auth=auth, result_cd=result_codes.SANDBOX_APPROVAL_CD.get(auth.pay_method, "3001"),
                    app_dtm=now.strftime(APP_DTM), app_no=f"{secrets.randbelow(10**8):08d}",
                    vacnt_no=f"5620{secrets.randbelow(10**10):010d}" if vacnt else "",
                    lmt_day=(now + timedelta(days=3)).strftime("%Y%m%d") if vacnt else "",
@@ -117,39 +117,41 @@ def _cancel(fields: dict[str, str]) -> dict[str, Any]:
     sandbox = state()
     paid = sandbox.payments.get(fields["tid"])
     if paid is None:
-        raise Refusal(codes.UNKNOWN_TRANSACTION)
+        raise Refusal(result_codes.UNKNOWN_TRANSACTION)
     if fields["payMethod"].lower() != paid.auth.pay_method:
-        raise Refusal(codes.INVALID_FIELD, "입력값 형식 오류입니다.(payMethod)")
+        raise Refusal(result_codes.INVALID_FIELD, "입력값 형식 오류입니다.(payMethod)")
     amount, partial = int(fields["canAmt"]), fields["partCanFlg"]
     if partial not in ("0", "1") or amount == 0:
-        raise Refusal(codes.INVALID_FIELD, f"입력값 형식 오류입니다.({'partCanFlg' if amount else 'canAmt'})")
+        raise Refusal(result_codes.INVALID_FIELD,
+                      f"입력값 형식 오류입니다.({'partCanFlg' if amount else 'canAmt'})")
     key = (fields["ediDate"], fields["canAmt"], partial)
     if key in paid.cancel_keys:
-        raise Refusal(codes.DUPLICATE_CANCEL)
+        raise Refusal(result_codes.DUPLICATE_CANCEL)
     if paid.remaining == 0:
-        raise Refusal(codes.ALREADY_CANCELLED)
+        raise Refusal(result_codes.ALREADY_CANCELLED)
     if amount > paid.remaining:
-        raise Refusal(codes.CANCEL_OVER_BALANCE)
+        raise Refusal(result_codes.CANCEL_OVER_BALANCE)
     if partial == "0" and amount != paid.remaining:
-        raise Refusal(codes.AMOUNT_MISMATCH)
+        raise Refusal(result_codes.AMOUNT_MISMATCH)
     refund = [fields.get(n) for n in ("refundBankCd", "refundAccnt", "refundNm")]
     unpaid_account = paid.auth.pay_method == "vacnt" and not paid.deposited
     if unpaid_account and (partial == "1" or any(refund)):
         # Nothing was paid in: the account is closed whole, with nothing to refund (our choice).
-        raise Refusal(codes.INVALID_FIELD, f"입력값 형식 오류입니다.({'partCanFlg' if partial == '1' else 'refundAccnt'})")
+        raise Refusal(result_codes.INVALID_FIELD,
+                      f"입력값 형식 오류입니다.({'partCanFlg' if partial == '1' else 'refundAccnt'})")
     if paid.auth.pay_method == "vacnt" and paid.deposited and not all(refund):
         # §3.3.1: refundBankCd, refundAccnt, refundNm "환불일 때 필수".
         missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
-        raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(missing))
+        raise Refusal(result_codes.MISSING_FIELD, result_codes.missing_field_message(missing))
     if any(refund) and not all(refund):
         missing = ("refundBankCd", "refundAccnt", "refundNm")[[bool(v) for v in refund].index(False)]
-        raise Refusal(codes.MISSING_FIELD, codes.missing_field_message(missing))
-    result_cd = codes.REFUNDED if paid.auth.pay_method == "vacnt" and any(refund) else codes.CANCELLED
-    row = CancelEntry(tid=sandbox.new_tid(paid.auth.tid[:10], paid.auth.pay_method, codes.TID_KIND_CANCEL),
+        raise Refusal(result_codes.MISSING_FIELD, result_codes.missing_field_message(missing))
+    result_cd = result_codes.REFUNDED if paid.auth.pay_method == "vacnt" and any(refund) else result_codes.CANCELLED
+    row = CancelEntry(tid=sandbox.new_tid(paid.auth.tid[:10], paid.auth.pay_method, result_codes.TID_KIND_CANCEL),
                     cc_dtm=sandbox.now().strftime(APP_DTM), cc_amt=amount, remain_amt=paid.remaining - amount)
     sandbox.payments[paid.auth.tid] = replace(paid, cancels=paid.cancels + (row,),
                                               cancel_keys=paid.cancel_keys | {key})
-    return {"resultCd": result_cd, "resultMsg": codes.MESSAGES[result_cd], "payMethod": paid.auth.pay_method,
+    return {"resultCd": result_cd, "resultMsg": result_codes.MESSAGES[result_cd], "payMethod": paid.auth.pay_method,
             "tid": paid.auth.tid, "appDtm": paid.app_dtm, "appNo": paid.app_no, "ordNo": paid.auth.ord_no,
             "amt": str(amount), "cancelYN": "Y", "mbsReserved": fields.get("mbsReserved", "")}
 
@@ -161,17 +163,17 @@ def _inquire(fields: dict[str, str]) -> dict[str, Any]:
     else:
         paid = sandbox.payment_by_ord_no(fields["ordNo"])
     if paid is None:
-        raise Refusal(codes.UNKNOWN_TRANSACTION)
+        raise Refusal(result_codes.UNKNOWN_TRANSACTION)
     if int(fields["goodsAmt"]) != paid.auth.amt:
-        raise Refusal(codes.AMOUNT_MISMATCH)
+        raise Refusal(result_codes.AMOUNT_MISMATCH)
     listed = SPECS["inquiry_response"].names
-    answer = {k: v for k, v in _payment_fields(paid, codes.INQUIRY_FOUND).items() if k in listed}
+    answer = {k: v for k, v in _payment_fields(paid, result_codes.INQUIRY_FOUND).items() if k in listed}
     if paid.remaining == 0:
-        status = codes.TRX_CANCELLED
+        status = result_codes.TRX_CANCELLED
     elif paid.auth.pay_method == "vacnt" and not paid.deposited:
-        status = codes.TRX_AWAITING_DEPOSIT
+        status = result_codes.TRX_AWAITING_DEPOSIT
     else:
-        status = codes.TRX_APPROVED
+        status = result_codes.TRX_APPROVED
     rows = [{"tid": r.tid, "ccDtm": r.cc_dtm, "ccAmt": r.cc_amt, "remainAmt": r.remain_amt} for r in paid.cancels]
     answer.update(trxStatus=status, cancelYN="Y" if paid.remaining == 0 else "N",
                   cancelData=json.dumps(rows, separators=(",", ":")) if rows else "")
@@ -188,7 +190,7 @@ def _payment_fields(paid: Payment, result_cd: str) -> dict[str, Any]:
     vbank_name = tables.name("vbank", paid.vbank_cd) if tables and paid.vbank_cd else None
     bank_name = (vbank_name or "국민") if not is_card else ""
     return {
-        "resultCd": result_cd, "resultMsg": codes.MESSAGES.get(result_cd, ""), "payMethod": auth.pay_method,
+        "resultCd": result_cd, "resultMsg": result_codes.MESSAGES.get(result_cd, ""), "payMethod": auth.pay_method,
         "tid": auth.tid, "appDtm": paid.app_dtm, "appNo": paid.app_no, "ordNo": auth.ord_no,
         "goodsName": auth.goods_nm, "amt": str(auth.amt), "ordNm": auth.ord_nm,
         "fnNm": (card_name or "") if is_card else bank_name, "cancelYN": "N",

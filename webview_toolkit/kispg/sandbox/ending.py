@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask import render_template
 
 from ... import csp
-from .. import codes
+from .. import result_codes
 
 FRAMED_MODEL = "WEB"
 # The wrapper's two codes, as the PC sample tests them.
@@ -44,7 +44,7 @@ def message_for(result: Mapping[str, str]) -> dict[str, Any]:
     A self-approval's 3001 is wrapped as "0000" so that the merchant page posts it on: the sandbox's
     own choice, no public capture shows that case on PC.
     """
-    ok = result["resultCd"] == codes.AUTH_OK or codes.DEFAULT_SUCCESS.is_success(
+    ok = result["resultCd"] == result_codes.AUTH_OK or result_codes.DEFAULT_SUCCESS.is_success(
         "approval", result.get("payMethod"), result["resultCd"])
     return {"resultCode": MESSAGE_OK if ok else MESSAGE_FAILED, "data": dict(result)}
 

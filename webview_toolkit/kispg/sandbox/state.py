@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from ...registry import Registry, RegistryError, load_registry
-from ..results import CancelEntry
-from ..codes import TID_METHOD
+from ..answers import CancelEntry
+from ..result_codes import TID_METHOD
 from ..signing import KST
 from .notify import Notifier
 

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from flask import Response, current_app, jsonify, render_template, request, url_for
 
-from .. import codes
+from .. import result_codes
 from ..signing import deposit_deadline, edi_date_now
-from .common import merchant, state
+from .checks import merchant, state
 from .state import Payment
 
 DEPOSIT_CD = "4110"  # NICE family "가상계좌 입금" (KISPG_FACTS.md "Notifications"); unverified for KISPG
@@ -30,7 +30,7 @@ def account_page(tid: str):
     """The issued account with a button that deposits the amount."""
     paid = state().payments.get(tid)
     if paid is None or paid.auth.pay_method != "vacnt":
-        return render_template("kispg_sandbox/error.html", result_cd=codes.UNKNOWN_TRANSACTION,
+        return render_template("kispg_sandbox/error.html", result_cd=result_codes.UNKNOWN_TRANSACTION,
                                result_msg="가상계좌가 없습니다."), 404
     return render_template("kispg_sandbox/vacnt.html", paid=paid, bank=_bank_name(paid.vbank_cd),
                            message=request.args.get("message", ""))

@@ -7,9 +7,9 @@ from typing import Mapping
 
 from flask import render_template, request
 
-from .. import codes
+from .. import result_codes
 from ..signing import edi_date_now, sign
-from .common import Refusal, check_fields, check_signed, decode_form, merchant, state
+from .checks import Refusal, check_fields, check_signed, decode_form, merchant, state
 from ...registry import launch_url
 from .api import record_payment
 from .ending import render_ending, self_approves
@@ -31,13 +31,13 @@ def auth() -> tuple[str, int] | str:
         fields = check_fields("auth_request", raw, charset)
         check_signed(fields, "goodsAmt")
         if not fields["returnUrl"].startswith(("https://", "http://")):
-            raise Refusal(codes.INVALID_FIELD, "입력값 형식 오류입니다.(returnUrl)")
+            raise Refusal(result_codes.INVALID_FIELD, "입력값 형식 오류입니다.(returnUrl)")
         if sandbox.ord_no_used(fields["ordNo"]):
             # Seen from KISPG after an approval and on a retry with a failed attempt's ordNo (KISPG_FACTS.md,
             # Stevewon/live-commerce-platform b146ea9): "MOID 중복 또는 이미 처리된 주문".
-            raise Refusal(codes.DUPLICATE_ORDER)
+            raise Refusal(result_codes.DUPLICATE_ORDER)
         if action and action not in ACTIONS:
-            raise Refusal(codes.INVALID_FIELD, "입력값 형식 오류입니다.(sandboxAction)")
+            raise Refusal(result_codes.INVALID_FIELD, "입력값 형식 오류입니다.(sandboxAction)")
     except Refusal as refusal:
         sandbox.record_call("auth", None, _raw_ord_no(), refusal.result_cd, 400)
         return _error(refusal.result_cd, refusal.result_msg), 400
@@ -62,7 +62,7 @@ def choose() -> tuple[str, int] | str:
     with sandbox.lock:
         window = sandbox.windows.get(token)
         if window is None:
-            return _error(codes.AUTH_FAILED, "결제창이 만료되었습니다."), 400
+            return _error(result_codes.AUTH_FAILED, "결제창이 만료되었습니다."), 400
         registry = sandbox.registry()
         if request.form.get("cardCode"):
             code = request.form["cardCode"]
@@ -71,13 +71,13 @@ def choose() -> tuple[str, int] | str:
         elif request.form.get("easyPay"):
             app = find_app(registry, request.form["easyPay"])
             if app is None:
-                return _error(codes.AUTH_FAILED, "알 수 없는 간편결제입니다."), 400
+                return _error(result_codes.AUTH_FAILED, "알 수 없는 간편결제입니다."), 400
             window = replace(window, method="card", app_id=app.id,
                              easypay_code=app.easypay_codes[0] if app.easypay_codes else "")
         elif request.form.get("method") in ("bank", "vacnt"):
             window = replace(window, method=request.form["method"])
         else:
-            return _error(codes.AUTH_FAILED, "결제수단을 선택하세요."), 400
+            return _error(result_codes.AUTH_FAILED, "결제수단을 선택하세요."), 400
         sandbox.windows[token] = window
     app = find_app(registry, window.app_id)
     platform = platform_of(request.headers.get("User-Agent", ""))
@@ -92,7 +92,7 @@ def finish() -> tuple[str, int] | str:
     with sandbox.lock:
         window = sandbox.windows.pop(request.form.get("token", ""), None)
     if window is None or action not in ACTIONS:
-        return _error(codes.AUTH_FAILED, "결제창이 만료되었습니다."), 400
+        return _error(result_codes.AUTH_FAILED, "결제창이 만료되었습니다."), 400
     return _finish(window, action)
 
 
@@ -100,8 +100,8 @@ def _finish(window: PendingWindow, action: str) -> str:
     sandbox = state()
     fields = window.fields
     if action != "approve":
-        result_cd = codes.AUTH_FAILED if action == "fail" else codes.AUTH_CANCELLED
-        result = {"resultCd": result_cd, "resultMsg": codes.MESSAGES[result_cd]}
+        result_cd = result_codes.AUTH_FAILED if action == "fail" else result_codes.AUTH_CANCELLED
+        result = {"resultCd": result_cd, "resultMsg": result_codes.MESSAGES[result_cd]}
         with sandbox.lock:
             sandbox.failed_ord_nos.add(fields["ordNo"])
     else:
@@ -116,18 +116,18 @@ def _authenticate(window: PendingWindow) -> dict[str, str]:
     fields = window.fields
     mid, key = merchant()
     method = window.method or "card"
-    tid = sandbox.new_tid(mid, method, codes.TID_KIND_PAYMENT)
+    tid = sandbox.new_tid(mid, method, result_codes.TID_KIND_PAYMENT)
     record = AuthRecord(tid=tid, ord_no=fields["ordNo"], amt=int(fields["goodsAmt"]), pay_method=method,
                         card_code=window.card_code if method == "card" else "",
                         easypay_code=window.easypay_code, goods_nm=fields["goodsNm"],
                         ord_nm=fields["ordNm"], mbs_reserved=fields.get("mbsReserved", ""))
-    result_cd = codes.AUTH_OK
+    result_cd = result_codes.AUTH_OK
     with sandbox.lock:
         sandbox.auths[tid] = record
         if self_approves(fields):
             result_cd = record_payment(record).result_cd
     edi_date = edi_date_now(sandbox.now())
-    return {"resultCd": result_cd, "resultMsg": codes.MESSAGES[result_cd], "payMethod": method,
+    return {"resultCd": result_cd, "resultMsg": result_codes.MESSAGES[result_cd], "payMethod": method,
             "tid": tid, "ordNo": record.ord_no, "amt": str(record.amt), "mbsReserved": record.mbs_reserved,
             "ediDate": edi_date, "encData": sign(mid, edi_date, record.amt, key)}
 

@@ -1,24 +1,24 @@
-"""Typed, frozen results of the KISPG calls; `raw` keeps every field KISPG sent."""
+"""Typed, frozen answers of the KISPG calls and the auth result; `raw` keeps every field KISPG sent."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
 
 
-def _text(data: Mapping[str, Any], name: str) -> str:
-    value = data.get(name)
-    return "" if value is None else str(value)
+# A field's name on the wire is its name in camelCase, except these (the guide's spelling).
+_WIRE_NAMES = MappingProxyType({"cancel_yn": "cancelYN"})
 
 
-def _raw(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(data))
+def _wire_name(name: str) -> str:
+    first, *rest = name.split("_")
+    return _WIRE_NAMES.get(name) or first + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True, slots=True)
-class AuthResult:
-    """The verified auth result posted to returnUrl (§3.1.2)."""
+class _Fields:
+    """What every result KISPG sends opens with; other fields are read by their wire names."""
 
     result_cd: str
     result_msg: str
@@ -26,26 +26,46 @@ class AuthResult:
     tid: str
     ord_no: str
     amt: str
+
+    @classmethod
+    def _read(cls, data: Mapping[str, Any], **parsed: Any):
+        # Every field not given in `parsed` is text: "" when KISPG left it out or sent null.
+        values = dict(parsed)
+        for name in (f.name for f in fields(cls) if f.name not in parsed):
+            value = data.get(_wire_name(name))
+            values[name] = "" if value is None else str(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult(_Fields):
+    """The verified auth result posted to returnUrl (§3.1.2)."""
+
     mbs_reserved: str
     edi_date: str
 
     @classmethod
     def from_fields(cls, data: Mapping[str, Any]) -> AuthResult:
         """Build from the posted form fields."""
-        return cls(*(_text(data, n) for n in (
-            "resultCd", "resultMsg", "payMethod", "tid", "ordNo", "amt", "mbsReserved", "ediDate")))
+        return cls._read(data)
 
 
 @dataclass(frozen=True, slots=True)
-class Approval:
+class _Answer(_Fields):
+    """A JSON answer of the API; `raw` keeps all of it, read-only."""
+
+    raw: Mapping[str, Any] = field(kw_only=True)
+
+    @classmethod
+    def from_response(cls, data: Mapping[str, Any]):
+        """Build from the decoded JSON answer."""
+        return cls._read(data, raw=MappingProxyType(dict(data)))
+
+
+@dataclass(frozen=True, slots=True)
+class Approval(_Answer):
     """A successful /v2/payment answer (§3.2.2); virtual accounts carry vacnt_no and lmt_day."""
 
-    result_cd: str
-    result_msg: str
-    pay_method: str
-    tid: str
-    ord_no: str
-    amt: str
     app_dtm: str
     app_no: str
     goods_name: str
@@ -57,39 +77,16 @@ class Approval:
     vacnt_no: str
     lmt_day: str
     mbs_reserved: str
-    raw: Mapping[str, Any]
-
-    @classmethod
-    def from_response(cls, data: Mapping[str, Any]) -> Approval:
-        """Build from the decoded JSON answer."""
-        names = ("resultCd", "resultMsg", "payMethod", "tid", "ordNo", "amt", "appDtm", "appNo",
-                 "goodsName", "fnNm", "cardNo", "appCardCd", "quota", "easyPayCd", "vacntNo",
-                 "lmtDay", "mbsReserved")
-        return cls(*(_text(data, n) for n in names), raw=_raw(data))
 
 
 @dataclass(frozen=True, slots=True)
-class Cancellation:
+class Cancellation(_Answer):
     """A successful /v2/cancel answer (§3.3.2)."""
 
-    result_cd: str
-    result_msg: str
-    pay_method: str
-    tid: str
-    ord_no: str
-    amt: str
     app_dtm: str
     app_no: str
     cancel_yn: str
     mbs_reserved: str
-    raw: Mapping[str, Any]
-
-    @classmethod
-    def from_response(cls, data: Mapping[str, Any]) -> Cancellation:
-        """Build from the decoded JSON answer."""
-        names = ("resultCd", "resultMsg", "payMethod", "tid", "ordNo", "amt", "appDtm", "appNo",
-                 "cancelYN", "mbsReserved")
-        return cls(*(_text(data, n) for n in names), raw=_raw(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,21 +100,14 @@ class CancelEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Inquiry:
+class Inquiry(_Answer):
     """A successful /v2/order answer (§3.4.2) with cancelData parsed."""
 
-    result_cd: str
-    result_msg: str
-    pay_method: str
-    tid: str
-    ord_no: str
-    amt: str
     app_dtm: str
     app_no: str
     trx_status: str
     cancel_yn: str
     cancels: tuple[CancelEntry, ...]
-    raw: Mapping[str, Any]
 
     @property
     def remaining(self) -> int:
@@ -129,10 +119,7 @@ class Inquiry:
     @classmethod
     def from_response(cls, data: Mapping[str, Any]) -> Inquiry:
         """Build from the decoded JSON answer; ValueError if cancelData is not the documented JSON."""
-        names = ("resultCd", "resultMsg", "payMethod", "tid", "ordNo", "amt", "appDtm", "appNo",
-                 "trxStatus", "cancelYN")
-        return cls(*(_text(data, n) for n in names), cancels=parse_cancel_data(data.get("cancelData")),
-                   raw=_raw(data))
+        return cls._read(data, cancels=parse_cancel_data(data.get("cancelData")), raw=MappingProxyType(dict(data)))
 
 
 def parse_cancel_data(value: Any) -> tuple[CancelEntry, ...]:
