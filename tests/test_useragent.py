@@ -273,3 +273,14 @@ def test_the_corpus_reads_the_same_one_rule_at_a_time():
     differ = [row["ua"] for row in CORPUS for token in (None, "MyShop")
               if classify(row["ua"], app_token=token) != _reference(row["ua"], token)]
     assert differ == []
+
+
+@pytest.mark.parametrize(("ua", "mobile"), [
+    ("Nokia6300/2.0 (05.00) Profile/MIDP-2.0 Configuration/CLDC-1.1", True),  # a feature phone
+    ("Mozilla/5.0 (Mobile; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5", True),
+    ("Daum/1.2", False),  # ua-parser's "Spider": settled by the device parse alone
+    ("Dillo/2.2", False),
+])
+def test_a_client_with_no_platform_token_is_mobile_as_user_agents_says(ua, mobile):
+    context = classify(ua)
+    assert (context.platform, context.mobile, context.bot) == ("other", mobile, False)

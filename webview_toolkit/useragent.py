@@ -81,6 +81,7 @@ _IOS_DEVICES = frozenset({_IPHONE, _IPAD, _IPOD})
 _DESKTOPS = frozenset({_WINDOWS_NT, _MACINTOSH, _X11, _CROS})
 _NOT_LINUX_DESKTOP = frozenset({_MOBILE, _TIZEN})
 _FIRST = operator.itemgetter(0)  # a match's token index, out of (index, start, end)
+_UA_PARSER = user_agents.parsers.user_agent_parser  # the very module user_agents.parse reads
 
 
 # eq=False: compared and hashed by identity, so the classify cache can key on it cheaply.
@@ -101,10 +102,9 @@ class Rules:
     owners: tuple[tuple[int, ...], ...]  # per token: positions in `ordered` of the rules it names
     exclude_ids: tuple[frozenset[int], ...]  # per rule in `ordered`: its exclude tokens' indexes
     ios_only_ids: frozenset[int]
-    # Every context a classification can end in, built once (and never written after): a lookup
-    # instead of a new frozen object per call.
-    bot_contexts: dict[str, ClientContext]  # by platform
-    contexts: dict[tuple[str, bool, int, bool], ClientContext]  # (platform, mobile, position or -1, own_app)
+    # Every context a classification can end in, built once (and never written after): per
+    # (platform, position in `ordered` or -1 for none), four contexts indexed by mobile + 2 * own_app.
+    endings: dict[tuple[str, int], tuple[ClientContext, ...]]
 
 
 def _rule(browser: Browser) -> _Rule:
@@ -137,14 +137,12 @@ def _compile(browsers: tuple[Browser, ...]) -> Rules:
     for position, rule in enumerate(ordered):
         for token in dict.fromkeys(rule.tokens):
             owners[index[token]].append(position)
-    contexts = {}
+    flags = [(mobile, own_app) for own_app in (False, True) for mobile in (False, True)]  # mobile + 2 * own_app
+    endings = {}
     for platform in PLATFORMS:
-        for mobile in (False, True):
-            for own_app in (False, True):
-                contexts[platform, mobile, -1, own_app] = ClientContext(
-                    platform, mobile, own_app, None, None, False, own_app)
-                for position, rule in enumerate(ordered):
-                    contexts[platform, mobile, position, own_app] = _context(rule, platform, mobile, own_app)
+        endings[platform, -1] = tuple(ClientContext(platform, m, own, None, None, False, own) for m, own in flags)
+        for position, rule in enumerate(ordered):
+            endings[platform, position] = tuple(_context(rule, platform, m, own) for m, own in flags)
     return Rules(
         bots=bots, agents=agents, ios_only_tokens=ios_only_tokens, wkwebview=wkwebview,
         tokens=tokens,
@@ -157,12 +155,13 @@ def _compile(browsers: tuple[Browser, ...]) -> Rules:
         owners=tuple(tuple(o) for o in owners),
         exclude_ids=tuple(frozenset(index[t] for t in r.exclude) for r in ordered),
         ios_only_ids=frozenset(index[t] for t in ios_only_tokens),
-        bot_contexts={p: ClientContext(p, p in ("ios", "android"), False, None, None, True, False) for p in PLATFORMS},
-        contexts=contexts,
+        endings=endings,
     )
 
 
 def _context(found: _Rule, platform: str, mobile: bool, own_app: bool) -> ClientContext:
+    if found.kind == "bot":
+        return ClientContext(platform, platform in ("ios", "android"), False, None, None, True, False)
     in_app = own_app or found.kind in ("in_app", "webview")
     # The merchant's own app returns by its own scheme (appSchemeFlg / resultScheme), not this one.
     scheme = found.return_scheme if platform == "ios" and not own_app else None
@@ -179,7 +178,8 @@ def _default_rules() -> Rules:
 def classify(ua: str, *, app_token: str | None = None, registry: Registry | None = None) -> ClientContext:
     """Classify one user agent; `app_token` is the merchant app's UA token (WEBVIEW_APP_UA_TOKEN)."""
     rules = _default_rules() if registry is None else compile_rules(registry)
-    return _classify_cached(rules, bounded(ua), app_token or None)
+    # The common case (a str within MAX_UA) skips bounded()'s call: this runs once per page view.
+    return _classify_cached(rules, ua if ua is not None and len(ua) <= MAX_UA else bounded(ua), app_token or None)
 
 
 def bounded(ua: str | None) -> str:
@@ -193,22 +193,31 @@ def bounded(ua: str | None) -> str:
 
 def _classify(rules: Rules, ua: str, app_token: str | None) -> ClientContext:
     lower = ua.lower()
-    platform, candidates, found = _candidates(rules, _present(rules, lower))
-    for position in candidates:
+    choices, ending = _decision(rules, _present(rules, lower))
+    for pattern, endings in choices:
         # A rule's regex (e.g. `Line/` only before a digit) is the one check the token set cannot settle.
-        pattern = rules.ordered[position].pattern
         if pattern is None or pattern.search(lower) is not None:
-            found = position
+            ending = endings
             break
-    if found >= 0 and rules.ordered[found].kind == "bot":
-        return rules.bot_contexts[platform]
-    mobile = _mobile(ua, platform)
+    context = ending[0]
+    if context.bot:
+        return context
+    mobile = _mobile(ua, context.platform)
     own_app = app_token is not None and _token_re(app_token).search(ua) is not None
-    return rules.contexts[platform, mobile, found, own_app]
+    return ending[mobile + 2 * own_app]
 
 
 _classify_cached = functools.lru_cache(maxsize=CACHE_SIZE)(_classify)
-classify.cache_clear = _classify_cached.cache_clear  # type: ignore[attr-defined]
+
+
+def _cache_clear() -> None:
+    """Forget every cached answer: per UA, per set of tokens found, and user_agents' parses."""
+    _classify_cached.cache_clear()
+    _decision.cache_clear()
+    _parse.cache_clear()
+
+
+classify.cache_clear = _cache_clear  # type: ignore[attr-defined]
 classify.cache_info = _classify_cached.cache_info  # type: ignore[attr-defined]
 
 
@@ -219,18 +228,20 @@ def _present(rules: Rules, lower: str) -> frozenset[int]:
     return frozenset(map(_FIRST, found))
 
 
+Ending = tuple[ClientContext, ...]  # four contexts, indexed by mobile + 2 * own_app
+
+
 # Keyed on the set of tokens found, which real traffic repeats: a few hundred sets cover the corpus.
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _candidates(rules: Rules, present: frozenset[int]) -> tuple[str, tuple[int, ...], int]:
-    """The platform, the rules (positions in `ordered`) that apply in the order they are tried, and the fallback."""
+def _decision(rules: Rules, present: frozenset[int]) -> tuple[tuple[tuple[re.Pattern[str] | None, Ending], ...], Ending]:
+    """The rules that apply (pattern and endings each, in the order they are tried), and the ending if none does."""
     platform = _platform(present, rules)
     positions = sorted({position for token in present for position in rules.owners[token]})
-    candidates = tuple(position for position in positions
-                       if platform in rules.ordered[position].platforms
-                       and rules.exclude_ids[position].isdisjoint(present))
+    choices = tuple((rules.ordered[position].pattern, rules.endings[platform, position]) for position in positions
+                    if platform in rules.ordered[position].platforms and rules.exclude_ids[position].isdisjoint(present))
     # WKWebView has no token of its own: an iOS WebKit UA that no rule claims and that lacks "Safari/".
     fallback = rules.wkwebview_at if platform == "ios" and _SAFARI not in present and _APPLEWEBKIT in present else -1
-    return platform, candidates, fallback
+    return choices, rules.endings[platform, fallback]
 
 
 def _platform(present: frozenset[int], rules: Rules) -> str:
@@ -256,6 +267,11 @@ def _mobile(ua: str, platform: str) -> bool:
     if platform == "desktop":
         return False
     # Feature phones, KaiOS, Tizen, Windows Phone…: the one place a full parse earns its cost.
+    # A crawler is never mobile, and user_agents calls a UA a bot when its device family is "Spider":
+    # the device parse alone (ua-parser's legacy API that user_agents reads, which caches it for the
+    # full parse) settles most such UAs at half the cost.
+    if _UA_PARSER.ParseDevice(ua)["family"] == "Spider":
+        return False
     parsed = _parse(ua)
     return bool(parsed.is_mobile or parsed.is_tablet) and not parsed.is_bot
 
