@@ -24,6 +24,8 @@ import user_agents
 from webview_toolkit.registry import load_registry
 from webview_toolkit.useragent import classify
 
+from servers import machine  # bench/servers.py: the figures' caption
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "ua_corpus.tsv"
 NODE_PACKAGE = ROOT / "bench" / "node"
@@ -88,6 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     count = 5_000 if args.quick else args.count
     subprocess.run([str(ROOT / "scripts" / "npm-locked"), str(NODE_PACKAGE), str(NODE_MODULES)], check=True)
+    print(machine())
     seeds = corpus_user_agents()
     # A fresh slice of distinct UAs per round and for user_agents.parse: ua-parser keeps a cache of
     # its own (2,000 UAs) that classify's fallback parses would otherwise warm for the next round.
