@@ -1,4 +1,4 @@
-"""Benchmark: `useragent.classify` against `user_agents.parse` and against inapp-spy (Node) on the same distinct user agents.
+"""Benchmark: `useragent.classify` against `user_agents.parse` and inapp-spy (Node) on the same distinct user agents.
 
 Run: .venv/bin/python bench/bench_useragent.py [--count 20000] [--rounds 3] [--quick]
 Variants are made from tests/data/ua_corpus.tsv by re-drawing version numbers, so every

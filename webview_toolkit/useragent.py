@@ -229,16 +229,18 @@ def _present(rules: Rules, lower: str) -> frozenset[int]:
 
 
 Ending = tuple[ClientContext, ...]  # four contexts, indexed by mobile + 2 * own_app
+Choices = tuple[tuple[re.Pattern[str] | None, Ending], ...]  # per candidate rule: its pattern and its ending
 
 
 # Keyed on the set of tokens found, which real traffic repeats: a few hundred sets cover the corpus.
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _decision(rules: Rules, present: frozenset[int]) -> tuple[tuple[tuple[re.Pattern[str] | None, Ending], ...], Ending]:
-    """The rules that apply (pattern and endings each, in the order they are tried), and the ending if none does."""
+def _decision(rules: Rules, present: frozenset[int]) -> tuple[Choices, Ending]:
+    """The rules that apply, in the order they are tried, and the ending when none does."""
     platform = _platform(present, rules)
     positions = sorted({position for token in present for position in rules.owners[token]})
     choices = tuple((rules.ordered[position].pattern, rules.endings[platform, position]) for position in positions
-                    if platform in rules.ordered[position].platforms and rules.exclude_ids[position].isdisjoint(present))
+                    if platform in rules.ordered[position].platforms
+                    and rules.exclude_ids[position].isdisjoint(present))
     # WKWebView has no token of its own: an iOS WebKit UA that no rule claims and that lacks "Safari/".
     fallback = rules.wkwebview_at if platform == "ios" and _SAFARI not in present and _APPLEWEBKIT in present else -1
     return choices, rules.endings[platform, fallback]
