@@ -72,7 +72,7 @@ class _Rule:
 
 
 # The substrings the platform is read from; with every rule's tokens they make one vocabulary
-# that a single Aho-Corasick pass finds in the UA (see `_present`).
+# that a single Aho-Corasick pass finds in the UA (see `_classify`).
 PLATFORM_TOKENS = ("iphone", "ipad", "ipod", "android", "macintosh", "like mac os x", "windows nt", "x11",
                    "cros ", "linux", "mobile", "tizen", "safari/", "applewebkit")
 (_IPHONE, _IPAD, _IPOD, _ANDROID, _MACINTOSH, _LIKE_MAC, _WINDOWS_NT, _X11, _CROS, _LINUX, _MOBILE, _TIZEN,
@@ -193,7 +193,10 @@ def bounded(ua: str | None) -> str:
 
 def _classify(rules: Rules, ua: str, app_token: str | None) -> ClientContext:
     lower = ua.lower()
-    choices, ending = _decision(rules, _present(rules, lower))
+    # One pass finds every vocabulary token, overlapping ones too; on UTF-8 bytes a token's bytes occur
+    # exactly where the token occurs in the text ("surrogatepass": any str a caller hands in encodes).
+    found = rules.matcher.find_matches_as_indexes(lower.encode("utf-8", "surrogatepass"), overlapping=True)
+    choices, ending = _decision(rules, frozenset(map(_FIRST, found)))
     for pattern, endings in choices:
         # A rule's regex (e.g. `Line/` only before a digit) is the one check the token set cannot settle.
         if pattern is None or pattern.search(lower) is not None:
@@ -219,13 +222,6 @@ def _cache_clear() -> None:
 
 classify.cache_clear = _cache_clear  # type: ignore[attr-defined]
 classify.cache_info = _classify_cached.cache_info  # type: ignore[attr-defined]
-
-
-def _present(rules: Rules, lower: str) -> frozenset[int]:
-    # One pass finds every vocabulary token, overlapping ones too; on UTF-8 bytes a token's bytes occur
-    # exactly where the token occurs in the text ("surrogatepass": any str a caller hands in encodes).
-    found = rules.matcher.find_matches_as_indexes(lower.encode("utf-8", "surrogatepass"), overlapping=True)
-    return frozenset(map(_FIRST, found))
 
 
 Ending = tuple[ClientContext, ...]  # four contexts, indexed by mobile + 2 * own_app
