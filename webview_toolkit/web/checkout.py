@@ -13,9 +13,10 @@ from ..kispg.client import base_url_for
 from ..kispg.errors import FieldError
 from ..kispg.signing import edi_date_now, sign
 from ..store import CheckoutOrder
-from ..useragent import ClientContext, classify
+from ..useragent import ClientContext
 from ..lifecycle import PAYABLE
 from .edge import external_base
+from .client import request_client
 from .escape_offer import checkout_offer
 from .returns import RETURN_PATH, TOKEN_PARAM
 from .extensions import SANDBOX_PREFIX, store
@@ -88,7 +89,7 @@ def page(ord_no: str):
     csp.allow_kispg_frames()  # the desktop checkout shows the KISPG pay window in an overlay frame
     # Each read through Flask's context proxies costs about a microsecond: read them once (bench/).
     config, script_root = current_app.config, request.script_root
-    client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
+    client = request_client(config)
     try:
         fields = auth_fields(order, client, config, return_url(order, config, script_root))
     except FieldError as exc:

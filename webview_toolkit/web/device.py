@@ -9,7 +9,8 @@ from qrcode.exceptions import DataOverflowError
 from .. import qr
 from ..registry import launch_url, load_registry
 from ..store import new_ord_no
-from ..useragent import bounded, classify
+from ..useragent import bounded
+from .client import request_client, user_agent
 from .edge import external_base
 from .extensions import store
 
@@ -38,8 +39,8 @@ def launch_links(platform: str) -> list[dict]:
 @bp.get("/device-test")
 def page():
     """What this browser looks like to the server, a QR code of this page, and app launch links."""
-    ua = bounded(request.headers.get("User-Agent", ""))
-    client = classify(ua, app_token=current_app.config.get("WEBVIEW_APP_UA_TOKEN"))
+    ua = bounded(user_agent())
+    client = request_client(ua=ua)
     url = lan_base() + url_for("device.page")
     return render_template("device/page.html", client=client, ua=ua, url=url,
                            links=launch_links(client.platform))

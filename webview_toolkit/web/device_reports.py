@@ -6,11 +6,11 @@ and the report's own token.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from .. import device_reports as reports
 from ..registry import load_registry
-from ..useragent import classify
+from .client import request_client, user_agent
 from .extensions import store
 
 bp = Blueprint("device_reports", __name__)
@@ -43,8 +43,8 @@ def create():
     tester = body.get("tester")
     if tester is not None and not isinstance(tester, str):
         raise reports.ReportError("tester must be a string", field="tester")
-    ua = request.headers.get("User-Agent", "")
-    client = classify(ua, app_token=current_app.config.get("WEBVIEW_APP_UA_TOKEN"))
+    ua = user_agent()
+    client = request_client(ua=ua)
     report_id, token = reports.create_report(store().engine, ua, client, tester)
     return jsonify(id=report_id, token=token), 201
 

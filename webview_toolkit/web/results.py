@@ -7,8 +7,8 @@ from .. import vbank
 from ..lifecycle import PENDING, WAITING, OrderStatus as S
 from ..registry import load_registry
 from ..store import Order
-from ..useragent import classify
 from .checkout import SANDBOX_PREFIX
+from .client import request_client
 from .extensions import payments, store
 
 bp = Blueprint("results", __name__)
@@ -54,7 +54,7 @@ def page(ord_no: str):
     account = vbank.account_of(order) if order.vacnt_no else None
     headline, detail = (VBANK_HEADLINES if account else {}).get(order.status) or HEADLINES[order.status]
     config = current_app.config
-    client = classify(request.headers.get("User-Agent", ""), app_token=config.get("WEBVIEW_APP_UA_TOKEN"))
+    client = request_client(config)
     # Only the merchant's own app can follow its scheme; anyone else would get a dead button.
     app_scheme = config.get("WEBVIEW_APP_SCHEME") if client.own_app else None
     waiting = order.status in WAITING
