@@ -252,6 +252,13 @@ def test_the_webhook_commands_read_only_the_rows_they_show(store, kispg):
     assert_no_full_scan(store, seen)
 
 
+def test_a_health_check_reads_one_row(store):
+    order(store)
+    with statements(store) as seen:
+        store.ping()
+    assert_no_full_scan(store, seen)
+
+
 def test_the_check_fails_on_a_full_scan(store):
     """The detector itself: a query with no usable index is reported."""
     order(store)
