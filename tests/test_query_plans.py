@@ -26,7 +26,7 @@ from sqlalchemy import event, inspect
 from webview_toolkit import expiry
 from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.payments import Payments
-from webview_toolkit.store import OrderStore, new_ord_no
+from webview_toolkit.store import OrderStore, new_ord_no, orders
 from webview_toolkit.webhooks import delivery
 
 from .conftest import BACKENDS
@@ -202,6 +202,32 @@ def test_the_due_orders_query_itself(store, kispg, payments):
         payments.stuck_orders()
     queries = [s for s, _ in seen if s.startswith("SELECT")]
     assert queries and all("next_check_at" in q and "LIMIT" in q.upper() for q in queries)
+    assert_no_full_scan(store, seen)
+
+
+def settled_history(store: OrderStore, n: int) -> None:
+    """n settled orders (and some waiting accounts asked about lately), then the planner's statistics of them.
+
+    With statistics a planner weighs its choices by the rows it expects: PostgreSQL walked the
+    whole (created_at, ord_no) index in order for `due_for_check` rather than sort a few rows.
+    """
+    now = datetime.now(timezone.utc)
+    rows = [{"ord_no": f"H{i:029d}", "status": S.AWAITING_DEPOSIT if i % 16 == 0 else S.PAID, "goods_nm": "상품",
+             "goods_amt": AMOUNT, "ord_nm": "홍길동", "ord_tel": "01012345678", "cancelled_amt": 0,
+             "created_at": now - timedelta(minutes=i), "updated_at": now - timedelta(minutes=i), "attempt_no": 1,
+             "next_check_at": now + timedelta(hours=1) if i % 16 == 0 else None} for i in range(n)]
+    with store.engine.begin() as conn:
+        conn.execute(orders.insert(), rows)
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def test_the_due_orders_query_with_a_history_to_plan_by(store, kispg, payments):
+    settled_history(store, 50_000)
+    stuck_orders(store, kispg)
+    payments.reconcile_all()  # every one asked once: none is due, the planner guesses otherwise
+    with statements(store) as seen:
+        payments.stuck_orders()
     assert_no_full_scan(store, seen)
 
 
