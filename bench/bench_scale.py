@@ -182,8 +182,9 @@ def measure_database(name: str, urls: tuple[str, str], sizes: tuple[int, int], r
     for label, unit, measure, is_time in cases:
         a, b = alternate(rounds, small, large, measure)
         ratio = a / b if is_time else b / a
+        sizes_ratio = f"{large.size / 1000:g}k/{small.size / 1000:g}k"
         lines.append(f"  {label:<20} {a:10.1f} {unit:<12} at {small.size:>7,}   {b:10.1f} {unit:<12} at {large.size:>7,}"
-                     f"   speed {large.size // 1000}k/{small.size / 1000:g}k = {ratio:.2f}  (target {TARGET})  {verdict(ratio)}")
+                     f"   speed {sizes_ratio} = {ratio:.2f}  (target {TARGET})  {verdict(ratio)}")
     for shop in (small, large):
         shop.store.dispose()
     return lines
@@ -283,8 +284,9 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     figures = [line for line in lines if "target" in line]
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{len(figures)} ratios, {sum('MISSES' in line for line in figures)} missing the target; "
-          f"{time.monotonic() - began:.0f} s; load average after the run {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+          f"{time.monotonic() - began:.0f} s; load average after the run {load}")
 
 
 if __name__ == "__main__":

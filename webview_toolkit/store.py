@@ -516,7 +516,7 @@ class OrderStore:
 
     def due_for_check(self, statuses: Iterable[str], now: datetime, *, approving_before: datetime,
                       limit: int) -> list[Order]:
-        """Up to `limit` orders in these statuses whose next inquiry is due at `now`: never asked first, then the longest waiting.
+        """Up to `limit` orders in these statuses whose inquiry is due: never asked first, then the longest waiting.
 
         An `approving` order counts only once last updated before `approving_before` (until then a
         worker may still be waiting for KISPG's answer). Both reads are ranges of the (status,

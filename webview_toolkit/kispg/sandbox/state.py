@@ -11,8 +11,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import takewhile
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any, Callable, Mapping
 
 from ...registry import Registry, RegistryError, load_registry
