@@ -52,9 +52,9 @@ _orders = count(1)
 
 
 def form(**extra):
-    """A signed auth form for a new ordNo (3,000 won unless goods_amt is given)."""
+    """A signed auth form for a new ordNo (3,000 won and NOW unless goods_amt or now is given)."""
     return auth_form(MID, KEY, ord_no=f"ord-{next(_orders)}", goods_amt=extra.pop("goods_amt", 3000),
-                     now=NOW, **extra)
+                     now=extra.pop("now", NOW), **extra)
 
 
 def signed(endpoint_amount: str, when: datetime = NOW, key: str = KEY, **fields) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from flask import Flask
 
 from webview_toolkit.kispg.result_codes import TRX_APPROVED, TRX_AWAITING_DEPOSIT, TRX_CANCELLED
 from webview_toolkit.kispg.sandbox import create_sandbox_app, create_sandbox_blueprint
+from webview_toolkit.kispg.sandbox.state import CALL_LOG_LIMIT
 from webview_toolkit.kispg.signing import verify_auth_result
 from webview_toolkit.kispg.specs import validate
 from webview_toolkit.kispg.testing import auth_form, parse_result_form, sandbox_authenticate
@@ -384,3 +386,48 @@ def test_cli_prints_the_mid_never_the_key(monkeypatch, env, generated):
     assert f"MID {app.config['KISPG_MID']}" in result.output
     assert app.config["KISPG_MERCHANT_KEY"] not in result.output
     assert ("generated" in result.output) == generated and (app.config["KISPG_MID"] == MID) != generated
+
+
+# Bounded memory and indexed lookups (issue 18: the sandbox slowed by a third after ~3,000 payments) ------
+
+class NoWalk(dict):
+    """The sandbox's payments, refusing to be walked: a lookup must go by key."""
+
+    def _walked(self, *args):
+        raise AssertionError("the sandbox walked every payment")
+
+    values = items = __iter__ = _walked
+
+
+def test_payments_are_found_by_key_never_by_walking_them(sandbox, web):
+    state = sandbox.extensions["kispg_sandbox"]
+    state.payments = NoWalk(state.payments)
+    tid = paid(web, 3000)  # approval checks the ordNo was not paid before
+    ord_no = state.payments[tid].auth.ord_no
+    assert cancel(web, tid, 500)["resultCd"] == "2001"  # a cancel tid, unique among all tids
+    assert inquire(web, ordNo=ord_no)["tid"] == tid
+    second = sandbox_authenticate(web, "/v2/auth", form())["tid"]
+    state.auths[second] = replace(state.auths[second], ord_no=ord_no)  # KISPG refuses an ordNo it approved
+    assert approve(web, second)["resultCd"] == "A127"
+
+
+def test_the_call_log_keeps_the_newest_calls_up_to_its_limit(sandbox, web):
+    state = sandbox.extensions["kispg_sandbox"]
+    for n in range(CALL_LOG_LIMIT + 5):
+        state.record_call("order", f"tid-{n}", None, "0000", 200)
+    tid = paid(web)
+    calls = web.get("/_calls").get_json()
+    assert len(calls) == CALL_LOG_LIMIT
+    assert calls[0]["tid"] == "tid-8"  # the 5 oldest and 3 more (this payment's auth, result, approval) gone
+    assert calls[-1] == {"endpoint": "payment", "tid": tid, "ordNo": calls[-3]["ordNo"], "resultCd": "3001",
+                         "status": 200}
+
+
+def test_old_pay_windows_are_forgotten_as_new_ones_open(sandbox, clock):
+    state = sandbox.extensions["kispg_sandbox"]
+    web = sandbox.test_client()
+    first, _ = open_window(web)
+    clock.now = NOW + timedelta(minutes=31)
+    later = form(now=clock.now)
+    assert web.post("/v2/auth", data=later, headers={"User-Agent": ANDROID}).status_code == 200
+    assert first not in state.windows and len(state.windows) == 1

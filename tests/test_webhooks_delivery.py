@@ -202,6 +202,8 @@ def test_a_worker_whose_lease_ran_out_cannot_settle_the_row(shop, receiver):
     assert outbox_rows(shop)[0].status == "delivered"
 
 
+# A worker thread that died ("database is locked" on SQLite, when a claim's read upgraded to a write) fails it.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_several_workers_deliver_each_event_once(shop, receiver):
     receiver.start()
     client = shop.test_client()

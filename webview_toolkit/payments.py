@@ -39,6 +39,9 @@ GENERIC_FAILURE = "결제가 취소되었거나 인증에 실패했습니다."
 ALREADY_PROCESSED_CODES = frozenset({result_codes.DUPLICATE_ORDER})
 ALREADY_PROCESSED_TEXT = ("MOID 중복", "이미 처리된")
 TID_SIZE = 30
+# Orders one reconcile pass asks KISPG about at most: a backlog is worked off over several runs
+# (the least recently asked first), so no run's time or KISPG traffic grows without bound.
+RECONCILE_LIMIT = 500
 
 
 class PaymentError(Exception):
@@ -446,13 +449,14 @@ class Payments:
             return order
         return self.reconcile(order.ord_no)
 
-    def stuck_orders(self) -> list[Order]:
-        """Orders a reconcile pass should look at now."""
-        return [o for o in self.store.in_status(STUCK + WAITING) if o.status != S.APPROVING or self.is_due(o)]
+    def stuck_orders(self, limit: int = RECONCILE_LIMIT) -> list[Order]:
+        """Up to `limit` orders a reconcile pass should look at now (their inquiry is due)."""
+        now = self.clock()
+        return self.store.due_for_check(STUCK + WAITING, now, approving_before=now - self.settle_after, limit=limit)
 
-    def reconcile_all(self) -> list[Order]:
-        """Reconcile every stuck order (each at most once per check interval); return them afterwards."""
-        return [self.check(order) for order in self.stuck_orders()]
+    def reconcile_all(self, limit: int = RECONCILE_LIMIT) -> list[Order]:
+        """Reconcile up to `limit` stuck orders (each at most once per check interval); return them afterwards."""
+        return [self.check(order) for order in self.stuck_orders(limit)]
 
     # -- cancel --------------------------------------------------------------
 

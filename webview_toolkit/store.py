@@ -34,7 +34,8 @@ metadata = MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "uq": "uq_
 orders = Table(
     "orders", metadata,
     Column("ord_no", String(40), primary_key=True),
-    Column("status", String(24), nullable=False, index=True),
+    # Indexed with next_check_at below (ix_orders_status_next_check_at), which serves status alone too.
+    Column("status", String(24), nullable=False),
     Column("goods_nm", String(200), nullable=False),
     # Amounts: the guide allows 15 digits, beyond a 32-bit INTEGER (PostgreSQL refuses past 2,147,483,647).
     Column("goods_amt", BigInteger, nullable=False),
@@ -76,6 +77,8 @@ orders = Table(
     Column("lmt_day", String(8)),
     UniqueConstraint("merchant_order_id", name="uq_orders_merchant_order_id"),
     Index("ix_orders_created_at_ord_no", "created_at", "ord_no"),
+    # A reconcile pass reads only the stuck orders whose inquiry is due (store.due_for_check).
+    Index("ix_orders_status_next_check_at", "status", "next_check_at"),
 )
 
 events = Table(
@@ -511,6 +514,29 @@ class OrderStore:
             rows = conn.execute(select(events).where(events.c.ord_no == ord_no).order_by(events.c.id)).mappings()
             return [{"kind": r["kind"], "at": r["at"], "detail": json.loads(r["detail"])} for r in rows]
 
+    def due_for_check(self, statuses: Iterable[str], now: datetime, *, approving_before: datetime,
+                      limit: int) -> list[Order]:
+        """Up to `limit` orders in these statuses whose inquiry is due: never asked first, then the longest waiting.
+
+        An `approving` order counts only once last updated before `approving_before` (until then a
+        worker may still be waiting for KISPG's answer). Both reads are ranges of the (status,
+        next_check_at) index: settled orders and orders asked about lately are never read.
+        """
+        candidates = (orders.c.status.in_(tuple(statuses)),
+                      or_(orders.c.status != S.APPROVING, orders.c.updated_at <= approving_before))
+        # Two ranges rather than `IS NULL OR <= now`, which the index serves by status alone. The
+        # never-asked are taken in no order: asking moves each out of that range, so none is left
+        # behind, and an ORDER BY created_at let PostgreSQL walk every order by that index instead.
+        reads = ((orders.c.next_check_at.is_(None), ()),
+                 (orders.c.next_check_at <= now, (orders.c.next_check_at, orders.c.created_at, orders.c.ord_no)))
+        found: list[Order] = []
+        with self.engine.connect() as conn:
+            for due, order in reads:
+                if len(found) < limit:
+                    query = select(*ORDER_RETURNING).where(*candidates, due).order_by(*order).limit(limit - len(found))
+                    found += [Order(*row) for row in conn.execute(query)]
+        return found
+
     def in_status(self, statuses: Iterable[str]) -> list[Order]:
         """Every order in these statuses, oldest first."""
         with self.engine.connect() as conn:
@@ -535,6 +561,12 @@ class OrderStore:
         conn.execute(insert(attempts).values(ord_no=ord_no, n=n, kispg_ord_no=attempt_ord_no(ord_no, n),
                                              token=new_token(), outcome=AttemptOutcome.OPEN, created_at=at,
                                              updated_at=at))
+
+    def ping(self) -> None:
+        """Read one order key, or none: the database answers and holds the tables (DBAPIError otherwise)."""
+        # Not count(): that reads every order, on each health check a load balancer makes.
+        with self.engine.connect() as conn:
+            conn.execute(select(orders.c.ord_no).limit(1)).first()
 
     def count(self) -> int:
         """How many orders there are."""

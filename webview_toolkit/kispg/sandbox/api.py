@@ -109,7 +109,7 @@ def record_payment(auth: AuthRecord) -> Payment:
                    vacnt_no=f"5620{secrets.randbelow(10**10):010d}" if vacnt else "",
                    lmt_day=(now + timedelta(days=3)).strftime("%Y%m%d") if vacnt else "",
                    vbank_cd=VBANK_CD if vacnt else "")
-    sandbox.payments[auth.tid] = paid
+    sandbox.put_payment(paid)
     return paid
 
 
@@ -149,8 +149,7 @@ def _cancel(fields: dict[str, str]) -> dict[str, Any]:
     result_cd = result_codes.REFUNDED if paid.auth.pay_method == "vacnt" and any(refund) else result_codes.CANCELLED
     row = CancelEntry(tid=sandbox.new_tid(paid.auth.tid[:10], paid.auth.pay_method, result_codes.TID_KIND_CANCEL),
                     cc_dtm=sandbox.now().strftime(APP_DTM), cc_amt=amount, remain_amt=paid.remaining - amount)
-    sandbox.payments[paid.auth.tid] = replace(paid, cancels=paid.cancels + (row,),
-                                              cancel_keys=paid.cancel_keys | {key})
+    sandbox.put_payment(replace(paid, cancels=paid.cancels + (row,), cancel_keys=paid.cancel_keys | {key}))
     return {"resultCd": result_cd, "resultMsg": result_codes.MESSAGES[result_cd], "payMethod": paid.auth.pay_method,
             "tid": paid.auth.tid, "appDtm": paid.app_dtm, "appNo": paid.app_no, "ordNo": paid.auth.ord_no,
             "amt": str(amount), "cancelYN": "Y", "mbsReserved": fields.get("mbsReserved", "")}

@@ -9,8 +9,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any, Callable, Mapping
 
 from ...registry import Registry, RegistryError, load_registry
@@ -22,6 +24,9 @@ from .notify import Notifier
 EXTENSION = "kispg_sandbox"
 WINDOW_TTL = timedelta(minutes=30)
 FAULT_ENDPOINTS = ("payment", "cancel", "order")
+# GET /_calls lists at most the newest CALL_LOG_LIMIT calls (our choice): a sandbox serving a load
+# test for hours keeps a bounded log, appended in O(1), while a test's few calls are all there.
+CALL_LOG_LIMIT = 10_000
 # firewall: KISPG's answer to a server address it has not registered, an HTTP 302 to a notice page
 # (Stevewon/live-commerce-platform 4507dcf, e50bfd8: api.kispg.co.kr/v2/payment → kisvan.co.kr/firewall.html).
 FAULT_MODES = ("error500", "garbled", "timeout", "commit_then_timeout", "firewall")
@@ -116,14 +121,18 @@ class SandboxState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     windows: dict[str, PendingWindow] = field(default_factory=dict)
     auths: dict[str, AuthRecord] = field(default_factory=dict)
+    # Approved payments by tid; change them through put_payment, which keeps the two indexes below.
     payments: dict[str, Payment] = field(default_factory=dict)
-    calls: list[Call] = field(default_factory=list)
+    calls: deque[Call] = field(default_factory=lambda: deque(maxlen=CALL_LOG_LIMIT))
     faults: list[Fault] = field(default_factory=list)
     # Order numbers whose pay window ended in a failure or cancel: KISPG refuses them again.
     failed_ord_nos: set[str] = field(default_factory=set)
     # The merchant's notification URL (registered with KISPG in real life) and the outbox to it.
     noti_url: str | None = None
     notifier: Notifier | None = None
+    # Lookups that would otherwise walk every payment: the latest payment's tid by ordNo, and cancel tids.
+    latest_tid_by_ord_no: dict[str, str] = field(default_factory=dict)
+    cancel_tids: set[str] = field(default_factory=set)
 
     def now(self) -> datetime:
         """The current time in KST, from the injected clock."""
@@ -142,7 +151,9 @@ class SandboxState:
         """Keep a pay window under a fresh random token; forget windows older than WINDOW_TTL."""
         token = secrets.token_urlsafe(24)
         with self.lock:
-            for old in [t for t, w in self.windows.items() if window.opened - w.opened > WINDOW_TTL]:
+            # Kept in the order they opened: the old ones are at the front, the first young one ends the walk.
+            expired = list(takewhile(lambda t: window.opened - self.windows[t].opened > WINDOW_TTL, self.windows))
+            for old in expired:
                 del self.windows[old]
             self.windows[token] = window
         return token
@@ -153,16 +164,21 @@ class SandboxState:
         with self.lock:
             while True:
                 tid = f"{mid}{TID_METHOD.get(method, '01')}{kind}{stamp}{secrets.randbelow(10**4):04d}"
-                taken = tid in self.auths or any(
-                    row.tid == tid for p in self.payments.values() for row in p.cancels)
-                if not taken:
+                if tid not in self.auths and tid not in self.cancel_tids:
                     return tid
+
+    def put_payment(self, paid: Payment) -> None:
+        """Record a new or changed payment (the caller holds the lock), keeping the lookups by ordNo and cancel tid."""
+        if paid.auth.tid not in self.payments:
+            self.latest_tid_by_ord_no[paid.auth.ord_no] = paid.auth.tid
+        self.payments[paid.auth.tid] = paid
+        self.cancel_tids.update(row.tid for row in paid.cancels)
 
     def payment_by_ord_no(self, ord_no: str) -> Payment | None:
         """The latest approved payment of an order number."""
         with self.lock:
-            found = [p for p in self.payments.values() if p.auth.ord_no == ord_no]
-        return found[-1] if found else None
+            tid = self.latest_tid_by_ord_no.get(ord_no)
+            return self.payments.get(tid) if tid is not None else None
 
     def ord_no_used(self, ord_no: str) -> bool:
         """Whether ordNo was approved, or ended a pay window in failure: KISPG answers MOID 중복 for both."""

@@ -63,7 +63,7 @@ def move_deadline(tid: str):
             return jsonify(error=f"no virtual account under tid {tid!r}"), 404
         if len(lmt_day) != 8 or deposit_deadline(lmt_day) is None:
             return jsonify(error="lmtDay must be a date as yyyyMMdd"), 400
-        sandbox.payments[tid] = replace(paid, lmt_day=lmt_day)
+        sandbox.put_payment(replace(paid, lmt_day=lmt_day))
     return jsonify(tid=tid, lmtDay=lmt_day)
 
 
@@ -98,7 +98,7 @@ def _deposit(tid: str, amount):
             raise DepositRefused(f"the deadline {paid.lmt_day} has passed")
         now = sandbox.now()
         paid = replace(paid, deposited=now.strftime("%Y%m%d%H%M%S"))
-        sandbox.payments[tid] = paid
+        sandbox.put_payment(paid)
         notifier, url = sandbox.notifier, sandbox.noti_url
     if notifier is None or not url:
         return None
