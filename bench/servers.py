@@ -58,10 +58,14 @@ def running(command: list[str], env: dict[str, str], health_url: str, log: Path)
         process.wait(timeout=30)
 
 
-def gunicorn(app_spec: str, port: int, *, workers: int = 2, threads: int = 1) -> list[str]:
-    """The gunicorn command line for an app factory on 127.0.0.1:port."""
-    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--pythonpath", str(ROOT), "--log-level", "warning"]
+# The service's own gunicorn settings (gthread workers), as README's gunicorn command uses them.
+SERVICE_CONF = "python:webview_toolkit.web.gunicorn_conf"
+
+
+def gunicorn(app_spec: str, port: int, *, workers: int = 2, threads: int = 1, conf: str | None = None) -> list[str]:
+    """The gunicorn command line for an app factory on 127.0.0.1:port (with a config module, if given)."""
+    command = [str(VENV_BIN / "gunicorn")] + (["-c", conf] if conf else []) + [
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "--log-level", "warning"]
     if threads > 1:
         command += ["--threads", str(threads)]
     return command + [app_spec]
