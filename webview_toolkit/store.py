@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, fields
@@ -22,7 +23,7 @@ from sqlalchemy import (
     create_engine, event, insert, select, update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 
 from . import vbank
 from .lifecycle import OrderStatus, S, sources
@@ -257,6 +258,11 @@ ORDER_COLUMNS = tuple(f.name for f in fields(Order))
 ATTEMPT_COLUMNS = tuple(f.name for f in fields(Attempt))
 ORDER_RETURNING = tuple(orders.c[name] for name in ORDER_COLUMNS)
 GET_ORDER = select(*ORDER_RETURNING).where(orders.c.ord_no == bindparam("ord_no"))
+GET_ATTEMPT_AND_ORDER = (
+    select(*(attempts.c[name] for name in ATTEMPT_COLUMNS), *ORDER_RETURNING)
+    .join_from(attempts, orders, attempts.c.ord_no == orders.c.ord_no)
+    .where(attempts.c.kispg_ord_no == bindparam("kispg_ord_no"))
+)
 GET_CHECKOUT_ORDER = (
     select(*(orders.c[f.name] for f in fields(CheckoutOrder) if f.name != "token"), attempts.c.token)
     .join(attempts, (attempts.c.ord_no == orders.c.ord_no) & (attempts.c.n == orders.c.attempt_no))
@@ -288,6 +294,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Seconds a pooled connection may sit idle before its next use pings the server first.
+PING_AFTER = 10.0
+
+
 def make_engine(url: str) -> Engine:
     """The engine the store uses for `url` (SQLite in WAL with a busy timeout; pooled elsewhere)."""
     if url.startswith("sqlite"):
@@ -295,7 +305,35 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    ping_when_idle(engine, PING_AFTER)
+    return engine
+
+
+def ping_when_idle(engine: Engine, after: float) -> None:
+    """Ping a pooled connection before use only if it sat idle `after` seconds; replace it if the server is gone.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip before each of a checkout's
+    ten database calls (bench/profile_service.py). A connection used a moment ago is alive; one
+    idle long enough to have met a restart or an idle timeout is checked first. A server lost
+    meanwhile fails the request that meets it, and SQLAlchemy then replaces the whole pool.
+    """
+    def stamp(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def check(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc  # the pool opens a fresh connection
+            raise
+
+    event.listen(engine.pool, "checkin", stamp)
+    event.listen(engine.pool, "checkout", check)
 
 
 def safe_url(url: str) -> str:
@@ -315,6 +353,9 @@ class OrderStore:
         self.url = url
         self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
         self.engine: Engine = make_engine(url)
+        # Reads are single statements: in autocommit they need no BEGIN and no ROLLBACK round trip.
+        self.reads: Engine = (self.engine if self.engine.dialect.name == "sqlite"
+                              else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._prepare_schema()
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
         _STORES.add(self)
@@ -358,7 +399,7 @@ class OrderStore:
 
     def get_by_merchant_order_id(self, merchant_order_id: str) -> Order | None:
         """The order the shop created with this merchantOrderId, or None."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(select(*(orders.c[name] for name in ORDER_COLUMNS))
                                .where(orders.c.merchant_order_id == merchant_order_id)).first()
         return Order(*row) if row else None
@@ -384,14 +425,14 @@ class OrderStore:
             query = query.where(or_(orders.c.created_at < created_at,
                                     and_(orders.c.created_at == created_at, orders.c.ord_no < ord_no)))
         query = query.order_by(orders.c.created_at.desc(), orders.c.ord_no.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return [Order(*row) for row in conn.execute(query)]
 
     def get(self, ord_no: str) -> Order | None:
         """The order, or None."""
         if "\x00" in ord_no:
             return None  # no stored ordNo has one, and PostgreSQL refuses NUL in any text parameter
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(GET_ORDER, {"ord_no": ord_no}).first()
         return Order(*row) if row else None
 
@@ -406,21 +447,29 @@ class OrderStore:
         """The attempt KISPG knows by this ordNo, or None."""
         if "\x00" in kispg_ord_no:
             return None
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
                                .where(attempts.c.kispg_ord_no == kispg_ord_no)).first()
         return Attempt(*row) if row else None
 
+    def attempt_and_order(self, kispg_ord_no: str) -> tuple[Attempt, Order] | None:
+        """The attempt KISPG knows by this ordNo and its order, in one read; or None."""
+        if "\x00" in kispg_ord_no:
+            return None
+        with self.reads.connect() as conn:
+            row = conn.execute(GET_ATTEMPT_AND_ORDER, {"kispg_ord_no": kispg_ord_no}).first()
+        return (Attempt(*row[:len(ATTEMPT_COLUMNS)]), Order(*row[len(ATTEMPT_COLUMNS):])) if row else None
+
     def attempts(self, ord_no: str) -> list[Attempt]:
         """The order's attempts, first first."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
                                 .where(attempts.c.ord_no == ord_no).order_by(attempts.c.n)).all()
         return [Attempt(*row) for row in rows]
 
     def tid_owner(self, tid: str) -> str | None:
         """The ordNo of the order one of whose attempts holds this tid, or None."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return conn.execute(select(attempts.c.ord_no).where(attempts.c.tid == tid)).scalar()
 
     def transition(self, ord_no: str, to: OrderStatus, event: str, *, detail: dict | None = None,
@@ -507,13 +556,13 @@ class OrderStore:
 
     def events(self, ord_no: str) -> list[dict]:
         """The order's event log, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(select(events).where(events.c.ord_no == ord_no).order_by(events.c.id)).mappings()
             return [{"kind": r["kind"], "at": r["at"], "detail": json.loads(r["detail"])} for r in rows]
 
     def in_status(self, statuses: Iterable[str]) -> list[Order]:
         """Every order in these statuses, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(
                 select(*ORDER_RETURNING).where(orders.c.status.in_(tuple(statuses))).order_by(orders.c.created_at)
             ).all()
@@ -538,7 +587,7 @@ class OrderStore:
 
     def count(self) -> int:
         """How many orders there are."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return conn.execute(select(func.count()).select_from(orders)).scalar_one()
 
     def dispose(self) -> None:
