@@ -258,6 +258,12 @@ ORDER_COLUMNS = tuple(f.name for f in fields(Order))
 ATTEMPT_COLUMNS = tuple(f.name for f in fields(Attempt))
 ORDER_RETURNING = tuple(orders.c[name] for name in ORDER_COLUMNS)
 GET_ORDER = select(*ORDER_RETURNING).where(orders.c.ord_no == bindparam("ord_no"))
+# The hot path's statements, built once: building one, and its cache key, cost more than running it (bench/).
+INSERT_ORDER = insert(orders).returning(*ORDER_RETURNING)
+INSERT_ATTEMPT = insert(attempts)
+INSERT_EVENT = insert(events)
+GET_ATTEMPT = select(*(attempts.c[n] for n in ATTEMPT_COLUMNS)).where(attempts.c.kispg_ord_no == bindparam("kispg_ord_no"))
+GET_TID_OWNER = select(attempts.c.ord_no).where(attempts.c.tid == bindparam("tid"))
 GET_ATTEMPT_AND_ORDER = (
     select(*(attempts.c[name] for name in ATTEMPT_COLUMNS), *ORDER_RETURNING)
     .join_from(attempts, orders, attempts.c.ord_no == orders.c.ord_no)
@@ -356,6 +362,7 @@ class OrderStore:
         # Reads are single statements: in autocommit they need no BEGIN and no ROLLBACK round trip.
         self.reads: Engine = (self.engine if self.engine.dialect.name == "sqlite"
                               else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        self._statements: dict[tuple, Any] = {}  # transitions' statements by shape (_order_update)
         self._prepare_schema()
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
         _STORES.add(self)
@@ -392,7 +399,7 @@ class OrderStore:
         now = _now()
         row = {"status": S.CREATED, "cancelled_amt": 0, "created_at": now, "updated_at": now, "attempt_no": 1,
                **values}
-        created = conn.execute(insert(orders).values(**row).returning(*ORDER_RETURNING)).one()
+        created = conn.execute(INSERT_ORDER, row).one()
         self._insert_attempt(conn, row["ord_no"], 1, now)
         self._write_event(conn, row["ord_no"], "created", {}, now, tid="")
         return Order(*created)
@@ -448,8 +455,7 @@ class OrderStore:
         if "\x00" in kispg_ord_no:
             return None
         with self.reads.connect() as conn:
-            row = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
-                               .where(attempts.c.kispg_ord_no == kispg_ord_no)).first()
+            row = conn.execute(GET_ATTEMPT, {"kispg_ord_no": kispg_ord_no}).first()
         return Attempt(*row) if row else None
 
     def attempt_and_order(self, kispg_ord_no: str) -> tuple[Attempt, Order] | None:
@@ -470,7 +476,7 @@ class OrderStore:
     def tid_owner(self, tid: str) -> str | None:
         """The ordNo of the order one of whose attempts holds this tid, or None."""
         with self.reads.connect() as conn:
-            return conn.execute(select(attempts.c.ord_no).where(attempts.c.tid == tid)).scalar()
+            return conn.execute(GET_TID_OWNER, {"tid": tid}).scalar()
 
     def transition(self, ord_no: str, to: OrderStatus, event: str, *, detail: dict | None = None,
                    only_from: Iterable[OrderStatus] | None = None, expect_tid: str | None = None,
@@ -490,20 +496,16 @@ class OrderStore:
         if only_from is not None:
             allowed = tuple(state for state in allowed if state in tuple(only_from))
         now = _now()
-        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(allowed)]
-        if expect_tid is not None:
-            conditions.append(orders.c.tid == expect_tid)
-        if attempt is not None:
-            conditions.append(orders.c.attempt_no == attempt)
         changes = {"status": to, "updated_at": now, **values}
         if bind_tid is not None:
             changes["tid"] = bind_tid
-        if new_attempt:
-            changes["attempt_no"] = orders.c.attempt_no + 1
+        statement = self._order_update(tuple(allowed), expect_tid is not None, attempt is not None,
+                                       tuple(changes), new_attempt)
+        params = {"w_ord_no": ord_no, "w_tid": expect_tid, "w_attempt": attempt,
+                  **{f"v_{name}": value for name, value in changes.items()}}
         try:
             with self.engine.begin() as conn:
-                row = conn.execute(update(orders).where(*conditions).values(**changes)
-                                   .returning(*ORDER_RETURNING)).first()
+                row = conn.execute(statement, params).first()
                 if row is None:
                     return None
                 order = Order(*row)
@@ -515,8 +517,9 @@ class OrderStore:
                         attempt_changes["tid"] = bind_tid
                     if "result_cd" in values:
                         attempt_changes["result_cd"] = values["result_cd"]
-                    conn.execute(update(attempts).where(attempts.c.ord_no == ord_no, attempts.c.n == n)
-                                 .values(**attempt_changes))
+                    conn.execute(self._attempt_update(tuple(attempt_changes)),
+                                 {"w_ord_no": ord_no, "w_n": n,
+                                  **{f"v_{name}": value for name, value in attempt_changes.items()}})
                 if new_attempt:
                     self._insert_attempt(conn, ord_no, order.attempt_no, now)
                 self._write_event(conn, ord_no, event, detail, now, tid=order.tid or "")
@@ -527,6 +530,35 @@ class OrderStore:
                 raise
             raise TidInUse(f"tid {bind_tid} is already bound to another attempt") from None
         return order
+
+    def _order_update(self, allowed: tuple, by_tid: bool, by_attempt: bool, columns: tuple[str, ...],
+                      new_attempt: bool):
+        """A transition's UPDATE … RETURNING of this shape, built once per store; values are bound at execute."""
+        key = ("orders", allowed, by_tid, by_attempt, columns, new_attempt)
+        statement = self._statements.get(key)
+        if statement is None:
+            conditions = [orders.c.ord_no == bindparam("w_ord_no"), orders.c.status.in_(allowed)]
+            if by_tid:
+                conditions.append(orders.c.tid == bindparam("w_tid"))
+            if by_attempt:
+                conditions.append(orders.c.attempt_no == bindparam("w_attempt"))
+            changes = {name: bindparam(f"v_{name}") for name in columns}
+            if new_attempt:
+                changes["attempt_no"] = orders.c.attempt_no + 1
+            statement = update(orders).where(*conditions).values(**changes).returning(*ORDER_RETURNING)
+            self._statements[key] = statement
+        return statement
+
+    def _attempt_update(self, columns: tuple[str, ...]):
+        """The UPDATE of one attempt's columns (by ordNo and n), built once per store."""
+        key = ("order_attempts", columns)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = (update(attempts)
+                         .where(attempts.c.ord_no == bindparam("w_ord_no"), attempts.c.n == bindparam("w_n"))
+                         .values(**{name: bindparam(f"v_{name}") for name in columns}))
+            self._statements[key] = statement
+        return statement
 
     def claim_check(self, ord_no: str, interval: timedelta) -> bool:
         """Reserve the next inquiry for this order: True at most once per `interval`, whoever asks."""
@@ -572,8 +604,8 @@ class OrderStore:
     def _write_event(conn, ord_no: str, kind: str, detail: dict | None, at: datetime,
                      tid: str | None = None) -> None:
         """The one place an event row is written (in the state change's own transaction), and logged."""
-        conn.execute(insert(events).values(ord_no=ord_no, at=at, kind=kind,
-                                           detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)))
+        conn.execute(INSERT_EVENT, {"ord_no": ord_no, "at": at, "kind": kind,
+                                    "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)})
         if tid is None:
             # Most details do not carry the tid: read the order's in the same transaction.
             tid = (detail or {}).get("tid") or conn.execute(select(orders.c.tid).where(orders.c.ord_no == ord_no)).scalar()
@@ -581,9 +613,9 @@ class OrderStore:
 
     @staticmethod
     def _insert_attempt(conn, ord_no: str, n: int, at: datetime) -> None:
-        conn.execute(insert(attempts).values(ord_no=ord_no, n=n, kispg_ord_no=attempt_ord_no(ord_no, n),
-                                             token=new_token(), outcome=AttemptOutcome.OPEN, created_at=at,
-                                             updated_at=at))
+        conn.execute(INSERT_ATTEMPT, {"ord_no": ord_no, "n": n, "kispg_ord_no": attempt_ord_no(ord_no, n),
+                                      "token": new_token(), "outcome": AttemptOutcome.OPEN, "created_at": at,
+                                      "updated_at": at})
 
     def count(self) -> int:
         """How many orders there are."""
