@@ -100,3 +100,37 @@ def test_attempt_and_order_is_one_read_of_both(pg_url, monkeypatch):
     assert found == store.get(order.ord_no) and attempt == store.attempt(order.ord_no)
     assert store.attempt_and_order("missing") is None and store.attempt_and_order("a\x00b") is None
     store.dispose()
+
+
+def test_transitions_apply_in_one_commit_each_with_its_event(pg_url, monkeypatch):
+    from webview_toolkit.store import Change
+
+    store = open_store(pg_url, monkeypatch, ping_after=60)
+    order = make(store)
+    commits = []
+    event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    tid = "T" * 30
+    authenticated, claimed = store.transitions(
+        order.ord_no, Change(S.AUTHENTICATED, "authenticated", bind_tid=tid, values={"result_cd": "0000"}),
+        Change(S.APPROVING, "approval_claimed", expect_tid=tid))
+    assert (authenticated.status, claimed.status) == ("authenticated", "approving") and commits == [1]
+    assert [e["kind"] for e in store.events(order.ord_no)] == ["created", "authenticated", "approval_claimed"]
+    assert store.attempt(order.ord_no).result_cd == "0000"
+    # The first no longer applies (not `created`); the second is still tried, and loses its claim too.
+    assert store.transitions(order.ord_no, Change(S.AUTHENTICATED, "authenticated", bind_tid=tid),
+                             Change(S.APPROVING, "approval_claimed", expect_tid=tid)) == [None, None]
+    store.dispose()
+
+
+def test_a_tid_in_use_undoes_every_change_of_the_commit(pg_url, monkeypatch):
+    from webview_toolkit.store import Change, TidInUse
+
+    store = open_store(pg_url, monkeypatch, ping_after=60)
+    first, second = make(store), make(store)
+    store.transition(first.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    with pytest.raises(TidInUse):
+        store.transitions(second.ord_no, Change(S.AUTHENTICATED, "authenticated", bind_tid="U" * 30),
+                          Change(S.APPROVING, "approval_claimed", expect_tid="U" * 30, bind_tid="T" * 30))
+    assert store.get(second.ord_no).status == "created"
+    assert [e["kind"] for e in store.events(second.ord_no)] == ["created"]
+    store.dispose()

@@ -28,7 +28,7 @@ from .kispg.codes import DEFAULT_SUCCESS, SuccessCodes
 from .kispg.signing import verify_auth_result
 from . import vbank
 from .lifecycle import PAYABLE, STUCK, WAITING, OrderStatus
-from .store import Attempt, Order, OrderStore, TidInUse, aware
+from .store import Attempt, Change, Order, OrderStore, TidInUse, aware
 
 S = OrderStatus
 # What a shopper reads when a posted failure's code is not in the result-code table: its own
@@ -161,14 +161,17 @@ class Payments:
 
     def _authenticated(self, order: Order, attempt: Attempt, form: Mapping[str, str]) -> ReturnOutcome:
         tid = form["tid"]
+        # Both in one commit; the claim is tried even when the first found the order authenticated
+        # already (a return whose request died before its claim), and wins only from there.
+        authenticated = Change(S.AUTHENTICATED, "authenticated", attempt=attempt.n, bind_tid=tid,
+                               detail={"tid": tid, "payMethod": form.get("payMethod"), "attempt": attempt.n},
+                               values={"result_cd": codes.AUTH_OK, "pay_method_result": form.get("payMethod")})
         try:
-            self.store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", attempt=attempt.n, bind_tid=tid,
-                                  detail={"tid": tid, "payMethod": form.get("payMethod"), "attempt": attempt.n},
-                                  result_cd=codes.AUTH_OK, pay_method_result=form.get("payMethod"))
+            _, claimed = self.store.transitions(order.ord_no, authenticated,
+                                                Change(S.APPROVING, "approval_claimed", expect_tid=tid,
+                                                       attempt=attempt.n))
         except TidInUse:
             self._refuse(order, f"tid {tid} belongs to another checkout")
-        claimed = self.store.transition(order.ord_no, S.APPROVING, "approval_claimed", expect_tid=tid,
-                                        attempt=attempt.n)
         if claimed is None:
             self.store.log(order.ord_no, "return_duplicate", {"tid": tid, "attempt": attempt.n})
             return ReturnOutcome(self.store.get(order.ord_no), False)

@@ -11,11 +11,11 @@ import secrets
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import (
     and_, bindparam, func, or_,
@@ -137,6 +137,21 @@ class TidInUse(StoreError):
 
 class UndeclaredTransition(StoreError, ValueError):
     """A change that lifecycle.TRANSITIONS does not declare: a bug in the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One declared change for `OrderStore.transitions`: the arguments `transition` takes."""
+
+    to: OrderStatus
+    event: str
+    detail: dict | None = None
+    only_from: Iterable[OrderStatus] | None = None
+    expect_tid: str | None = None
+    attempt: int | None = None
+    bind_tid: str | None = None
+    new_attempt: bool = False
+    values: Mapping[str, Any] = field(default_factory=dict)  # column values to set besides status
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,45 +505,64 @@ class OrderStore:
         attempt holds it); `new_attempt` opens the next attempt. Returns the order after the
         change, or None when it was not in a state to make it (another request won the claim).
         """
-        allowed = sources(to, event)
-        if not allowed:
-            raise UndeclaredTransition(f"no transition to {to} on {event!r} is declared")
-        if only_from is not None:
-            allowed = tuple(state for state in allowed if state in tuple(only_from))
+        return self.transitions(ord_no, Change(to, event, detail=detail, only_from=only_from, expect_tid=expect_tid,
+                                               attempt=attempt, bind_tid=bind_tid, new_attempt=new_attempt,
+                                               values=values))[0]
+
+    def transitions(self, ord_no: str, *changes: "Change") -> list[Order | None]:
+        """Apply changes one after the other in one transaction (one commit), each as `transition` would.
+
+        Each is tried whatever became of the one before; the answer is each one's order after it,
+        or None where the order was not in a state to make it. TidInUse undoes them all.
+        """
+        allowed = []
+        for change in changes:
+            sources_of = sources(change.to, change.event)
+            if not sources_of:
+                raise UndeclaredTransition(f"no transition to {change.to} on {change.event!r} is declared")
+            if change.only_from is not None:
+                sources_of = tuple(state for state in sources_of if state in tuple(change.only_from))
+            allowed.append(tuple(sources_of))
         now = _now()
-        changes = {"status": to, "updated_at": now, **values}
-        if bind_tid is not None:
-            changes["tid"] = bind_tid
-        statement = self._order_update(tuple(allowed), expect_tid is not None, attempt is not None,
-                                       tuple(changes), new_attempt)
-        params = {"w_ord_no": ord_no, "w_tid": expect_tid, "w_attempt": attempt,
-                  **{f"v_{name}": value for name, value in changes.items()}}
         try:
             with self.engine.begin() as conn:
-                row = conn.execute(statement, params).first()
-                if row is None:
-                    return None
-                order = Order(*row)
-                n = order.attempt_no - 1 if new_attempt else order.attempt_no
-                outcome = {"outcome": OUTCOME_FOR[to]} if to in OUTCOME_FOR else {}
-                if bind_tid is not None or outcome or "result_cd" in values:
-                    attempt_changes = {**outcome, "updated_at": now}
-                    if bind_tid is not None:
-                        attempt_changes["tid"] = bind_tid
-                    if "result_cd" in values:
-                        attempt_changes["result_cd"] = values["result_cd"]
-                    conn.execute(self._attempt_update(tuple(attempt_changes)),
-                                 {"w_ord_no": ord_no, "w_n": n,
-                                  **{f"v_{name}": value for name, value in attempt_changes.items()}})
-                if new_attempt:
-                    self._insert_attempt(conn, ord_no, order.attempt_no, now)
-                self._write_event(conn, ord_no, event, detail, now, tid=order.tid or "")
-                # A change back out of `cancelling` with nothing new cancelled is no news to the shop.
-                self._enqueue_webhook(conn, order, now, out_of_cancelling=allowed == (S.CANCELLING,))
+                return [self._apply(conn, ord_no, change, sources_of, now) for change, sources_of in zip(changes, allowed)]
         except IntegrityError:
-            if bind_tid is None:
+            bound = next((change.bind_tid for change in changes if change.bind_tid is not None), None)
+            if bound is None:
                 raise
-            raise TidInUse(f"tid {bind_tid} is already bound to another attempt") from None
+            raise TidInUse(f"tid {bound} is already bound to another attempt") from None
+
+    def _apply(self, conn: Connection, ord_no: str, change: "Change", allowed: tuple, now: datetime) -> Order | None:
+        """One change on the caller's transaction: the order's UPDATE, its attempt's, the event and the outbox row."""
+        values = change.values
+        changes = {"status": change.to, "updated_at": now, **values}
+        if change.bind_tid is not None:
+            changes["tid"] = change.bind_tid
+        statement = self._order_update(allowed, change.expect_tid is not None, change.attempt is not None,
+                                       tuple(changes), change.new_attempt)
+        params = {"w_ord_no": ord_no, "w_tid": change.expect_tid, "w_attempt": change.attempt,
+                  **{f"v_{name}": value for name, value in changes.items()}}
+        row = conn.execute(statement, params).first()
+        if row is None:
+            return None
+        order = Order(*row)
+        n = order.attempt_no - 1 if change.new_attempt else order.attempt_no
+        outcome = {"outcome": OUTCOME_FOR[change.to]} if change.to in OUTCOME_FOR else {}
+        if change.bind_tid is not None or outcome or "result_cd" in values:
+            attempt_changes = {**outcome, "updated_at": now}
+            if change.bind_tid is not None:
+                attempt_changes["tid"] = change.bind_tid
+            if "result_cd" in values:
+                attempt_changes["result_cd"] = values["result_cd"]
+            conn.execute(self._attempt_update(tuple(attempt_changes)),
+                         {"w_ord_no": ord_no, "w_n": n,
+                          **{f"v_{name}": value for name, value in attempt_changes.items()}})
+        if change.new_attempt:
+            self._insert_attempt(conn, ord_no, order.attempt_no, now)
+        self._write_event(conn, ord_no, change.event, change.detail, now, tid=order.tid or "")
+        # A change back out of `cancelling` with nothing new cancelled is no news to the shop.
+        self._enqueue_webhook(conn, order, now, out_of_cancelling=allowed == (S.CANCELLING,))
         return order
 
     def _order_update(self, allowed: tuple, by_tid: bool, by_attempt: bool, columns: tuple[str, ...],
