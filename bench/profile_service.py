@@ -1,17 +1,18 @@
 """Where one complete checkout's work goes, step by step: SQL statements, connection checkouts, commits, µs.
 
-Run: .venv/bin/python bench/profile_service.py [--checkouts 300] [--sqlite] [--profile 30]
+Run: .venv/bin/python bench/profile_service.py [--checkouts 300] [--sqlite] [--profile 30 [--sort cumtime]
+     [--only webview_toolkit] [--callees 'store.py.*transition']]
 The service (KISPG_ENV=test) and a sandbox app run in this process, the sandbox reached through
 an in-process session (no sockets, so the figures are the Python and database work that
 bench_service.py's gunicorn then adds its own cost to). On a throwaway PostgreSQL cluster unless
---sqlite. Per step (order, page, return+approval, result): statements sent, pool checkouts (each
-one a ping round trip on PostgreSQL while pool_pre_ping is on), commits, and µs of wall time.
+--sqlite. Per step (order, page, the sandbox's window, return+approval, result): statements
+sent, pool checkouts (before this round each was also a ping round trip: pool_pre_ping), commits,
+µs of wall time, and µs of this process's CPU (steadier than wall time on a shared machine).
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import secrets
 import shutil
@@ -50,7 +51,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkouts", type=int, default=300)
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
-    parser.add_argument("--profile", type=int, default=0, metavar="N", help="also print cProfile's top N functions")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print cProfile's top N functions by CPU time")
+    parser.add_argument("--sort", default="tottime", help="cProfile's sort key (tottime, cumtime, ...)")
+    parser.add_argument("--only", default="", metavar="REGEX", help="list only functions whose place matches")
+    parser.add_argument("--callees", metavar="REGEX", help="also print what the matching functions call")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="profile-service-"))
     key = secrets.token_urlsafe(48)
@@ -114,10 +119,10 @@ def main() -> None:
             print(f"{'all':<8}{total['statements'] / n:>11.1f}{total['checkouts'] / n:>11.1f}"
                   f"{total['commits'] / n:>9.1f}{total['us'] / n:>9.0f}{total['cpu'] / n:>9.0f}")
             if profile:
-                stats = pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
-                stats.print_stats(os.environ.get("PROFILE_FILTER", ""), args.profile)
-                if os.environ.get("PROFILE_CALLEES"):
-                    stats.print_callees(os.environ["PROFILE_CALLEES"])
+                stats = pstats.Stats(profile).sort_stats(args.sort)
+                stats.print_stats(args.only, args.profile)
+                if args.callees:
+                    stats.print_callees(args.callees)
             services(app).store.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)

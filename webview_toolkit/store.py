@@ -509,7 +509,7 @@ class OrderStore:
                                                attempt=attempt, bind_tid=bind_tid, new_attempt=new_attempt,
                                                values=values))[0]
 
-    def transitions(self, ord_no: str, *changes: "Change") -> list[Order | None]:
+    def transitions(self, ord_no: str, *changes: Change) -> list[Order | None]:
         """Apply changes one after the other in one transaction (one commit), each as `transition` would.
 
         Each is tried whatever became of the one before; the answer is each one's order after it,
@@ -533,7 +533,7 @@ class OrderStore:
                 raise
             raise TidInUse(f"tid {bound} is already bound to another attempt") from None
 
-    def _apply(self, conn: Connection, ord_no: str, change: "Change", allowed: tuple, now: datetime) -> Order | None:
+    def _apply(self, conn: Connection, ord_no: str, change: Change, allowed: tuple, now: datetime) -> Order | None:
         """One change on the caller's transaction: the order's UPDATE, its attempt's, the event and the outbox row."""
         values = change.values
         changes = {"status": change.to, "updated_at": now, **values}
