@@ -1,14 +1,18 @@
 """Benchmark: complete sandbox checkouts per second (order → page → auth → returnUrl → approval), SQLite and PostgreSQL.
 
-Run: .venv/bin/python bench/bench_service.py [--seconds 15] [--shoppers 8]
-The service runs under `gunicorn --workers 4` (sync workers) with KISPG_ENV=test and
-KISPG_BASE_URL at one `webview-toolkit sandbox` process (the sandbox keeps its memory per
-process, so several workers share one standalone sandbox). Python shoppers in threads
-drive whole checkouts for a fixed time; every order is checked to be paid afterwards.
+Run: .venv/bin/python bench/bench_service.py [--seconds 15] [--shoppers 8] [--quick]
+The service runs under gunicorn with KISPG_ENV=test and KISPG_BASE_URL at one
+`webview-toolkit sandbox` process (the sandbox keeps its memory per process, so several workers
+share one standalone sandbox), in two models measured in the same run: the service's own
+settings (webview_toolkit/web/gunicorn_conf.py: 4 gthread workers; shoppers keep their
+connections) and, as the baseline, the old `--workers 4` sync workers (one connection per
+request). Python shoppers in threads drive whole checkouts for a fixed time; every order is
+checked to be paid afterwards. Target: 150 checkouts/s on each database.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import statistics
@@ -22,11 +26,15 @@ from urllib.parse import urljoin
 
 import requests
 
-from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, VENV_BIN, free_port, gunicorn, machine,
-                     postgresql, running)
+from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
+                     gunicorn, machine, postgresql, running, tree_cpu_seconds)
 from webview_toolkit.kispg.testing import parse_result_form
 
 TOKEN = "bench-api-token"
+TARGET = 150.0  # checkouts/s, on SQLite and on PostgreSQL
+# Each model: its gunicorn options, and whether a shopper keeps its connection between requests.
+MODELS = {"gthread (default)": ({"workers": 4, "conf": SERVICE_CONF}, True),
+          "sync (old)": ({"workers": 4}, False)}
 
 
 class AuthForm(HTMLParser):
@@ -61,7 +69,7 @@ def checkout(http: requests.Session, base: str) -> str:
     return ord_no
 
 
-def drive(base: str, seconds: float, shoppers: int) -> dict[str, float]:
+def drive(base: str, seconds: float, shoppers: int, keep_alive: bool = False) -> dict[str, float]:
     """Shoppers in threads run checkouts until time is up; rate, latency, and how many ended paid."""
     stop = time.monotonic() + seconds
     latencies: list[float] = []
@@ -70,8 +78,10 @@ def drive(base: str, seconds: float, shoppers: int) -> dict[str, float]:
 
     def shopper(_):
         http = requests.Session()
-        # One connection per request, as gunicorn's sync workers serve them anyway.
-        http.headers.update({"Authorization": f"Bearer {TOKEN}", "Connection": "close"})
+        http.headers["Authorization"] = f"Bearer {TOKEN}"
+        if not keep_alive:
+            # One connection per request, as gunicorn's sync workers serve them anyway.
+            http.headers["Connection"] = "close"
         while time.monotonic() < stop:
             start = time.perf_counter()
             ord_no = checkout(http, base)
@@ -91,11 +101,20 @@ def drive(base: str, seconds: float, shoppers: int) -> dict[str, float]:
             "paid": paid}
 
 
+def cpu(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each process tree, and of the shoppers (this process)."""
+    times = os.times()
+    return {**{part: tree_cpu_seconds(pid) for part, pid in roots.items()}, "shoppers": times.user + times.system}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--shoppers", type=int, default=8, help="concurrent shoppers (threads)")
+    parser.add_argument("--quick", action="store_true", help="5 s per figure")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 5
     print(machine())
     work = Path(tempfile.mkdtemp(prefix="bench-service-"))
     key = secrets.token_urlsafe(48)
@@ -105,31 +124,54 @@ def main() -> None:
     figures = {}
     try:
         with running([str(VENV_BIN / "webview-toolkit"), "sandbox", "--port", str(sandbox_port)], merchant,
-                     f"{sandbox}/_faults", work / "sandbox.log"), postgresql() as cluster:
-            databases = {"SQLite": f"sqlite:///{work / 'orders.sqlite3'}"}
+                     f"{sandbox}/_faults", work / "sandbox.log") as sandbox_process, postgresql() as cluster:
+            databases = {"SQLite": lambda: f"sqlite:///{work / (secrets.token_hex(4) + '.sqlite3')}"}
             if cluster is not None:
-                databases["PostgreSQL"] = cluster.create_database()
-            for name, url in databases.items():
-                port = free_port()
-                base = f"http://127.0.0.1:{port}"
-                env = {**merchant, "KISPG_ENV": "test", "KISPG_BASE_URL": sandbox, "WEBVIEW_DATABASE_URL": url,
-                       "WEBVIEW_PUBLIC_URL": base, "WEBVIEW_ADMIN_TOKEN": "bench-admin", "WEBVIEW_API_TOKEN": TOKEN}
-                with running(gunicorn("webview_toolkit.web:create_app()", port, workers=4), env, f"{base}/healthz",
-                             work / f"service-{name}.log"):
-                    drive(base, 2, args.shoppers)  # warm-up: imports, pools, caches
-                    figures[name] = drive(base, args.seconds, args.shoppers)
+                databases["PostgreSQL"] = cluster.create_database
+            for name, new_database in databases.items():
+                for model, (options, keep_alive) in MODELS.items():
+                    port = free_port()
+                    base = f"http://127.0.0.1:{port}"
+                    env = {**merchant, "KISPG_ENV": "test", "KISPG_BASE_URL": sandbox,
+                           "WEBVIEW_DATABASE_URL": new_database(), "WEBVIEW_PUBLIC_URL": base,
+                           "WEBVIEW_ADMIN_TOKEN": "bench-admin", "WEBVIEW_API_TOKEN": TOKEN}
+                    with running(gunicorn("webview_toolkit.web:create_app()", port, **options), env,
+                                 f"{base}/healthz", work / f"service-{name}-{model.split()[0]}.log") as service:
+                        drive(base, 2, args.shoppers, keep_alive)  # warm-up: imports, pools, caches
+                        roots = {"service": service.pid, "sandbox": sandbox_process.pid}
+                        if name == "PostgreSQL":
+                            roots["PostgreSQL"] = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+                        before = cpu(roots)
+                        figures[name, model] = drive(base, args.seconds, args.shoppers, keep_alive)
+                        used = {part: seconds - before[part] for part, seconds in cpu(roots).items()}
+                        figures[name, model]["cpu"] = {part: seconds * 1000 / figures[name, model]["count"]
+                                                       for part, seconds in used.items()}
     except Exception:
         for log in sorted(work.glob("*.log")):
             print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}")
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"gunicorn --workers 4 (sync), one sandbox process, {args.shoppers} shoppers, {args.seconds:g} s")
-    print(f"{'database':<12}{'checkouts':>10}{'checkouts/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'paid':>7}")
-    for name, f in figures.items():
-        print(f"{name:<12}{f['count']:>10}{f['rate']:>13.1f}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['paid']:>7}")
-    if len(figures) == 2:
-        print(f"PostgreSQL / SQLite = {figures['PostgreSQL']['rate'] / figures['SQLite']['rate']:.2f}")
+    print(f"gunicorn, 4 workers, one sandbox process, {args.shoppers} shoppers, {args.seconds:g} s; "
+          f"target {TARGET:g} checkouts/s")
+    print(f"{'database':<12}{'model':<19}{'checkouts':>10}{'checkouts/s':>13}{'target':>8}{'p50 ms':>9}"
+          f"{'p99 ms':>9}{'paid':>7}")
+    for (name, model), f in figures.items():
+        verdict = "MEETS" if f["rate"] >= TARGET and f["paid"] == f["count"] else "MISSES"
+        print(f"{name:<12}{model:<19}{f['count']:>10}{f['rate']:>13.1f}{TARGET:>8g}{f['p50']:>9.1f}{f['p99']:>9.1f}"
+              f"{f['paid']:>7}  {verdict}")
+    print("CPU ms per checkout (all processes; steadier than the rate on a shared machine), and the rate "
+          f"{len(os.sched_getaffinity(0))} idle cores would allow at that cost:")
+    for (name, model), f in figures.items():
+        parts = "  ".join(f"{part} {ms:.1f}" for part, ms in f["cpu"].items())
+        total = sum(f["cpu"].values())
+        print(f"  {name:<11}{model:<19} {total:5.1f} ms = {parts}  -> {len(os.sched_getaffinity(0)) * 1000 / total:.0f}/s")
+    for name in databases:
+        new, old = figures[name, "gthread (default)"], figures[name, "sync (old)"]
+        print(f"{name}: gthread / sync = {new['rate'] / old['rate']:.2f}")
+    if ("PostgreSQL", "gthread (default)") in figures:
+        ratio = figures["PostgreSQL", "gthread (default)"]["rate"] / figures["SQLite", "gthread (default)"]["rate"]
+        print(f"PostgreSQL / SQLite (gthread) = {ratio:.2f}")
 
 
 if __name__ == "__main__":

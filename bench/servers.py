@@ -58,10 +58,14 @@ def running(command: list[str], env: dict[str, str], health_url: str, log: Path)
         process.wait(timeout=30)
 
 
-def gunicorn(app_spec: str, port: int, *, workers: int = 2, threads: int = 1) -> list[str]:
-    """The gunicorn command line for an app factory on 127.0.0.1:port."""
-    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--pythonpath", str(ROOT), "--log-level", "warning"]
+# The service's own gunicorn settings (gthread workers), as README's gunicorn command uses them.
+SERVICE_CONF = "python:webview_toolkit.web.gunicorn_conf"
+
+
+def gunicorn(app_spec: str, port: int, *, workers: int = 2, threads: int = 1, conf: str | None = None) -> list[str]:
+    """The gunicorn command line for an app factory on 127.0.0.1:port (with a config module, if given)."""
+    command = [str(VENV_BIN / "gunicorn")] + (["-c", conf] if conf else []) + [
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "--log-level", "warning"]
     if threads > 1:
         command += ["--threads", str(threads)]
     return command + [app_spec]
@@ -83,6 +87,26 @@ def postgresql() -> Iterator[object | None]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) a process and its descendants used so far, reaped ones included."""
+    ticks, children = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        # After the name: state ppid ... utime(11) stime(12) cutime(13) cstime(14), in clock ticks.
+        ticks[pid] = sum(int(value) for value in fields[11:15])
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += ticks.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def machine() -> str:

@@ -16,11 +16,12 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .loopback import free_port
 
 # fsync and friends off: a test cluster never needs to survive a crash, and it halves the time.
 SERVER_SETTINGS = {
@@ -49,12 +50,6 @@ def find_bindir() -> Path | None:
         if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
             return Path(candidate)
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _server_user() -> str | None:
@@ -91,7 +86,7 @@ class PgCluster:
             raise PgUnavailable("no PostgreSQL server binaries (initdb, pg_ctl); install Debian's postgresql")
         user = _server_user()
         root = Path(tempfile.mkdtemp(prefix="webview-pg-"))
-        cluster = cls(bindir, root, _free_port(), user)
+        cluster = cls(bindir, root, free_port(), user)
         if user:
             info = pwd.getpwnam(user)
             os.chown(root, info.pw_uid, info.pw_gid)

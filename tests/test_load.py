@@ -5,14 +5,8 @@ exactly once, no request errs, no row is lost. Both on SQLite and on PostgreSQL.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
@@ -23,7 +17,7 @@ import requests
 from webview_toolkit.kispg.testing import FormParser, auth_result
 from webview_toolkit.web.extensions import services
 
-from .loopback import served
+from .loopback import free_port, gunicorn, served
 from .service_helpers import MERCHANT_KEY, MID, ORDER, UA
 
 pytestmark = pytest.mark.postgres
@@ -87,12 +81,6 @@ def test_fifty_shoppers_at_once(live_server):
 
 # -- gunicorn, several workers, one database ------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def standalone_sandbox():
     """The KISPG sandbox as its own server (as `webview-toolkit sandbox` runs it): one memory for all workers."""
@@ -102,34 +90,8 @@ def standalone_sandbox():
         yield base
 
 
-@contextlib.contextmanager
-def gunicorn(tmp_path, port: int, env: dict, workers: int, *extra: str):
-    """gunicorn serving create_app() on a loopback port, once /healthz answers; yields its log file; stopped after."""
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-             "--chdir", str(tmp_path), *extra, "webview_toolkit.web:create_app()"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).json()["status"] == "ok":
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, log.read_text()[-2000:]
-            time.sleep(0.1)  # waiting for gunicorn's workers to boot, bounded by the deadline
-        yield log
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
 def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone_sandbox, tmp_path):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     # KISPG_ENV=test with KISPG_BASE_URL: the workers talk to one sandbox as they would to KISPG's test host.
     env = {**os.environ, "KISPG_ENV": "test", "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
@@ -154,7 +116,7 @@ def test_gunicorn_with_two_workers_pays_each_order_once(database_url, standalone
 def test_the_sandbox_follows_whatever_port_the_service_runs_on(tmp_path):
     """No KISPG_BASE_URL, no WEBVIEW_PUBLIC_URL, a port that is not 5000: gunicorn's WSGI entry point
     still approves through its own sandbox (it is reached in-process, not at a guessed address)."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("KISPG_", "WEBVIEW_"))}
     env.update(KISPG_ENV="sandbox", WEBVIEW_INSTANCE_PATH=str(tmp_path / "instance"))

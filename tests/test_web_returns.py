@@ -263,3 +263,16 @@ def test_result_page_views_cannot_drive_inquiries(tmp_path, database_url):
         assert len(kispg_calls(client, "order")) == 1  # and not again within the interval
     finally:
         services(app).store.dispose()
+
+
+def test_an_approving_return_reads_its_attempt_and_order_once(app, client):
+    """Round trips on the checkout's hottest request (issue 18): one read of the attempt with its order,
+    the tid's owner, and the three changes (authenticated, claimed, paid), each on one pooled connection."""
+    from sqlalchemy import event
+
+    ord_no, return_url, fields = authenticated(client)
+    checkouts = []
+    event.listen(services(app).store.engine.pool, "checkout", lambda *args: checkouts.append(1))
+    assert client.post(return_url, data=fields).status_code == 303
+    assert len(checkouts) <= 5, f"{len(checkouts)} connection checkouts"
+    assert status(client, ord_no) == "paid"

@@ -1,22 +1,16 @@
 """A webhook receiver on loopback for the tests: records each post, answers what the test says."""
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
 
+from .loopback import free_port
+
 from webview_toolkit.webhooks import SIGNATURE_HEADER, verify
 
 SECRET = "whsec_test-only-" + "Qx7" * 8
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (a post to it is refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -22,7 +22,7 @@ ENV_KEYS = (
     "WEBVIEW_INAPP_ESCAPE_APPS", "WEBVIEW_INSTANCE_PATH", "WEBVIEW_ORDER_TTL",
     "WEBVIEW_TRUSTED_PROXIES", "WEBVIEW_LOG_FORMAT", "WEBVIEW_MAX_CONTENT_LENGTH",
     "WEBVIEW_WEBHOOK_URL", "WEBVIEW_WEBHOOK_SECRET", "WEBVIEW_WEBHOOK_ALLOW_PRIVATE", "WEBVIEW_WEBHOOK_WORKER",
-    "KISPG_NOTI_ALLOW",
+    "KISPG_NOTI_ALLOW", "KISPG_SANDBOX_DELAY",
 )
 INAPP_ESCAPE_MODES = ("off", "offer", "auto")
 
@@ -181,6 +181,12 @@ def resolve(config: dict, instance_path: str) -> None:
                 ipaddress.ip_network(rule, strict=False)
             except ValueError:
                 problems.append(f"KISPG_NOTI_ALLOW has {rule!r}, not an address or network")
+    if env == "sandbox" and config.get("KISPG_SANDBOX_DELAY"):
+        from .kispg.sandbox.delays import DelayError, parse_delays
+        try:
+            config["KISPG_SANDBOX_DELAY"] = parse_delays(config["KISPG_SANDBOX_DELAY"])
+        except DelayError as exc:
+            problems.append(str(exc))
     if env == "sandbox":
         if not config["KISPG_MID"] or not config["KISPG_MERCHANT_KEY"]:
             config["KISPG_MID"], config["KISPG_MERCHANT_KEY"] = sandbox_merchant(instance_path)

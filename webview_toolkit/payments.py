@@ -28,7 +28,7 @@ from .kispg.result_codes import DEFAULT_SUCCESS, SuccessCodes
 from .kispg.signing import verify_auth_result
 from . import vbank
 from .lifecycle import PAYABLE, STUCK, WAITING, OrderStatus
-from .store import Attempt, Order, OrderStore, TidInUse, aware
+from .store import Attempt, Change, Order, OrderStore, TidInUse, aware
 
 S = OrderStatus
 # What a shopper reads when a posted failure's code is not in the result-code table: its own
@@ -101,9 +101,13 @@ class Payments:
 
     # -- returnUrl -----------------------------------------------------------
 
-    def handle_return(self, form: Mapping[str, str], kispg_ord_no: str | None, token: str | None) -> ReturnOutcome:
-        """Check a posted auth result against its attempt, then approve it at most once."""
-        attempt, order = self._returning_attempt(kispg_ord_no, token)
+    def handle_return(self, form: Mapping[str, str], kispg_ord_no: str | None, token: str | None, *,
+                      returning: tuple[Attempt, Order] | None = None) -> ReturnOutcome:
+        """Check a posted auth result against its attempt, then approve it at most once.
+
+        `returning` is what `returning(kispg_ord_no, token)` answered, when the caller asked already.
+        """
+        attempt, order = returning or self.returning(kispg_ord_no, token)
         self._check_fields(order, form)
         if form.get("ordNo") and form["ordNo"] != attempt.kispg_ord_no:
             self._refuse(order, "ordNo in the result is not the returnUrl's attempt")
@@ -119,17 +123,18 @@ class Payments:
             return self._already_approved(order, attempt, form)
         return ReturnOutcome(self._auth_failed(order, attempt, form), False)
 
-    def _returning_attempt(self, kispg_ord_no: str | None, token: str | None) -> tuple[Attempt, Order]:
+    def returning(self, kispg_ord_no: str | None, token: str | None) -> tuple[Attempt, Order]:
+        """The attempt a returnUrl names and its order, once its token matches; PaymentError otherwise."""
         if not kispg_ord_no or "\x00" in kispg_ord_no:
             raise ReturnRejected("the returnUrl carries no ordNo")
-        attempt = self.store.attempt(kispg_ord_no)
-        if attempt is None:
+        found = self.store.attempt_and_order(kispg_ord_no)
+        if found is None:
             raise UnknownOrder(f"no checkout attempt {kispg_ord_no!r}", ord_no=kispg_ord_no)
+        attempt, order = found
         given = (token or "").encode("utf-8", "replace")
         if not hmac.compare_digest(given, attempt.token.encode()):
             # Logged, not stored: a stranger's posts must not grow the order's history.
             raise ReturnForbidden("the returnUrl's token is not this checkout's", ord_no=attempt.ord_no)
-        order = self.store.get(attempt.ord_no)
         return attempt, order
 
     def _check_fields(self, order: Order, form: Mapping[str, str]) -> None:
@@ -159,14 +164,17 @@ class Payments:
 
     def _authenticated(self, order: Order, attempt: Attempt, form: Mapping[str, str]) -> ReturnOutcome:
         tid = form["tid"]
+        # Both in one commit; the claim is tried even when the first found the order authenticated
+        # already (a return whose request died before its claim), and wins only from there.
+        authenticated = Change(S.AUTHENTICATED, "authenticated", attempt=attempt.n, bind_tid=tid,
+                               detail={"tid": tid, "payMethod": form.get("payMethod"), "attempt": attempt.n},
+                               values={"result_cd": result_codes.AUTH_OK, "pay_method_result": form.get("payMethod")})
         try:
-            self.store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", attempt=attempt.n, bind_tid=tid,
-                                  detail={"tid": tid, "payMethod": form.get("payMethod"), "attempt": attempt.n},
-                                  result_cd=result_codes.AUTH_OK, pay_method_result=form.get("payMethod"))
+            _, claimed = self.store.transitions(order.ord_no, authenticated,
+                                                Change(S.APPROVING, "approval_claimed", expect_tid=tid,
+                                                       attempt=attempt.n))
         except TidInUse:
             self._refuse(order, f"tid {tid} belongs to another checkout")
-        claimed = self.store.transition(order.ord_no, S.APPROVING, "approval_claimed", expect_tid=tid,
-                                        attempt=attempt.n)
         if claimed is None:
             self.store.log(order.ord_no, "return_duplicate", {"tid": tid, "attempt": attempt.n})
             return ReturnOutcome(self.store.get(order.ord_no), False)

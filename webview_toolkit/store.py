@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 import weakref
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import (
     and_, bindparam, func, or_,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     create_engine, event, insert, select, update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 
 from . import vbank
 from .lifecycle import OrderStatus, S, sources
@@ -139,6 +140,21 @@ class TidInUse(StoreError):
 
 class UndeclaredTransition(StoreError, ValueError):
     """A change that lifecycle.TRANSITIONS does not declare: a bug in the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One declared change for `OrderStore.transitions`: the arguments `transition` takes."""
+
+    to: OrderStatus
+    event: str
+    detail: dict | None = None
+    only_from: Iterable[OrderStatus] | None = None
+    expect_tid: str | None = None
+    attempt: int | None = None
+    bind_tid: str | None = None
+    new_attempt: bool = False
+    values: Mapping[str, Any] = field(default_factory=dict)  # column values to set besides status
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +276,17 @@ ORDER_COLUMNS = tuple(f.name for f in fields(Order))
 ATTEMPT_COLUMNS = tuple(f.name for f in fields(Attempt))
 ORDER_RETURNING = tuple(orders.c[name] for name in ORDER_COLUMNS)
 GET_ORDER = select(*ORDER_RETURNING).where(orders.c.ord_no == bindparam("ord_no"))
+# The hot path's statements, built once: building one, and its cache key, cost more than running it (bench/).
+INSERT_ORDER = insert(orders).returning(*ORDER_RETURNING)
+INSERT_ATTEMPT = insert(attempts)
+INSERT_EVENT = insert(events)
+GET_ATTEMPT = select(*(attempts.c[n] for n in ATTEMPT_COLUMNS)).where(attempts.c.kispg_ord_no == bindparam("kispg_ord_no"))
+GET_TID_OWNER = select(attempts.c.ord_no).where(attempts.c.tid == bindparam("tid"))
+GET_ATTEMPT_AND_ORDER = (
+    select(*(attempts.c[name] for name in ATTEMPT_COLUMNS), *ORDER_RETURNING)
+    .join_from(attempts, orders, attempts.c.ord_no == orders.c.ord_no)
+    .where(attempts.c.kispg_ord_no == bindparam("kispg_ord_no"))
+)
 GET_CHECKOUT_ORDER = (
     select(*(orders.c[f.name] for f in fields(CheckoutOrder) if f.name != "token"), attempts.c.token)
     .join(attempts, (attempts.c.ord_no == orders.c.ord_no) & (attempts.c.n == orders.c.attempt_no))
@@ -291,6 +318,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Seconds a pooled connection may sit idle before its next use pings the server first.
+PING_AFTER = 10.0
+
+
 def make_engine(url: str) -> Engine:
     """The engine the store uses for `url` (SQLite in WAL with a busy timeout; pooled elsewhere)."""
     if url.startswith("sqlite"):
@@ -298,7 +329,35 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    ping_when_idle(engine, PING_AFTER)
+    return engine
+
+
+def ping_when_idle(engine: Engine, after: float) -> None:
+    """Ping a pooled connection before use only if it sat idle `after` seconds; replace it if the server is gone.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip before each of a checkout's
+    ten database calls (bench/profile_service.py). A connection used a moment ago is alive; one
+    idle long enough to have met a restart or an idle timeout is checked first. A server lost
+    meanwhile fails the request that meets it, and SQLAlchemy then replaces the whole pool.
+    """
+    def stamp(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def check(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc  # the pool opens a fresh connection
+            raise
+
+    event.listen(engine.pool, "checkin", stamp)
+    event.listen(engine.pool, "checkout", check)
 
 
 def safe_url(url: str) -> str:
@@ -318,6 +377,10 @@ class OrderStore:
         self.url = url
         self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
         self.engine: Engine = make_engine(url)
+        # Reads are single statements: in autocommit they need no BEGIN and no ROLLBACK round trip.
+        self.reads: Engine = (self.engine if self.engine.dialect.name == "sqlite"
+                              else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        self._statements: dict[tuple, Any] = {}  # transitions' statements by shape (_order_update)
         self._prepare_schema()
         self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
         _STORES.add(self)
@@ -354,14 +417,14 @@ class OrderStore:
         now = _now()
         row = {"status": S.CREATED, "cancelled_amt": 0, "created_at": now, "updated_at": now, "attempt_no": 1,
                **values}
-        created = conn.execute(insert(orders).values(**row).returning(*ORDER_RETURNING)).one()
+        created = conn.execute(INSERT_ORDER, row).one()
         self._insert_attempt(conn, row["ord_no"], 1, now)
         self._write_event(conn, row["ord_no"], "created", {}, now, tid="")
         return Order(*created)
 
     def get_by_merchant_order_id(self, merchant_order_id: str) -> Order | None:
         """The order the shop created with this merchantOrderId, or None."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(select(*(orders.c[name] for name in ORDER_COLUMNS))
                                .where(orders.c.merchant_order_id == merchant_order_id)).first()
         return Order(*row) if row else None
@@ -387,14 +450,14 @@ class OrderStore:
             query = query.where(or_(orders.c.created_at < created_at,
                                     and_(orders.c.created_at == created_at, orders.c.ord_no < ord_no)))
         query = query.order_by(orders.c.created_at.desc(), orders.c.ord_no.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return [Order(*row) for row in conn.execute(query)]
 
     def get(self, ord_no: str) -> Order | None:
         """The order, or None."""
         if "\x00" in ord_no:
             return None  # no stored ordNo has one, and PostgreSQL refuses NUL in any text parameter
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(GET_ORDER, {"ord_no": ord_no}).first()
         return Order(*row) if row else None
 
@@ -409,22 +472,29 @@ class OrderStore:
         """The attempt KISPG knows by this ordNo, or None."""
         if "\x00" in kispg_ord_no:
             return None
-        with self.engine.connect() as conn:
-            row = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
-                               .where(attempts.c.kispg_ord_no == kispg_ord_no)).first()
+        with self.reads.connect() as conn:
+            row = conn.execute(GET_ATTEMPT, {"kispg_ord_no": kispg_ord_no}).first()
         return Attempt(*row) if row else None
+
+    def attempt_and_order(self, kispg_ord_no: str) -> tuple[Attempt, Order] | None:
+        """The attempt KISPG knows by this ordNo and its order, in one read; or None."""
+        if "\x00" in kispg_ord_no:
+            return None
+        with self.reads.connect() as conn:
+            row = conn.execute(GET_ATTEMPT_AND_ORDER, {"kispg_ord_no": kispg_ord_no}).first()
+        return (Attempt(*row[:len(ATTEMPT_COLUMNS)]), Order(*row[len(ATTEMPT_COLUMNS):])) if row else None
 
     def attempts(self, ord_no: str) -> list[Attempt]:
         """The order's attempts, first first."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
                                 .where(attempts.c.ord_no == ord_no).order_by(attempts.c.n)).all()
         return [Attempt(*row) for row in rows]
 
     def tid_owner(self, tid: str) -> str | None:
         """The ordNo of the order one of whose attempts holds this tid, or None."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(attempts.c.ord_no).where(attempts.c.tid == tid)).scalar()
+        with self.reads.connect() as conn:
+            return conn.execute(GET_TID_OWNER, {"tid": tid}).scalar()
 
     def transition(self, ord_no: str, to: OrderStatus, event: str, *, detail: dict | None = None,
                    only_from: Iterable[OrderStatus] | None = None, expect_tid: str | None = None,
@@ -438,49 +508,94 @@ class OrderStore:
         attempt holds it); `new_attempt` opens the next attempt. Returns the order after the
         change, or None when it was not in a state to make it (another request won the claim).
         """
-        allowed = sources(to, event)
-        if not allowed:
-            raise UndeclaredTransition(f"no transition to {to} on {event!r} is declared")
-        if only_from is not None:
-            allowed = tuple(state for state in allowed if state in tuple(only_from))
+        return self.transitions(ord_no, Change(to, event, detail=detail, only_from=only_from, expect_tid=expect_tid,
+                                               attempt=attempt, bind_tid=bind_tid, new_attempt=new_attempt,
+                                               values=values))[0]
+
+    def transitions(self, ord_no: str, *changes: Change) -> list[Order | None]:
+        """Apply changes one after the other in one transaction (one commit), each as `transition` would.
+
+        Each is tried whatever became of the one before; the answer is each one's order after it,
+        or None where the order was not in a state to make it. TidInUse undoes them all.
+        """
+        allowed = []
+        for change in changes:
+            sources_of = sources(change.to, change.event)
+            if not sources_of:
+                raise UndeclaredTransition(f"no transition to {change.to} on {change.event!r} is declared")
+            if change.only_from is not None:
+                sources_of = tuple(state for state in sources_of if state in tuple(change.only_from))
+            allowed.append(tuple(sources_of))
         now = _now()
-        conditions = [orders.c.ord_no == ord_no, orders.c.status.in_(allowed)]
-        if expect_tid is not None:
-            conditions.append(orders.c.tid == expect_tid)
-        if attempt is not None:
-            conditions.append(orders.c.attempt_no == attempt)
-        changes = {"status": to, "updated_at": now, **values}
-        if bind_tid is not None:
-            changes["tid"] = bind_tid
-        if new_attempt:
-            changes["attempt_no"] = orders.c.attempt_no + 1
         try:
             with self.engine.begin() as conn:
-                row = conn.execute(update(orders).where(*conditions).values(**changes)
-                                   .returning(*ORDER_RETURNING)).first()
-                if row is None:
-                    return None
-                order = Order(*row)
-                n = order.attempt_no - 1 if new_attempt else order.attempt_no
-                outcome = {"outcome": OUTCOME_FOR[to]} if to in OUTCOME_FOR else {}
-                if bind_tid is not None or outcome or "result_cd" in values:
-                    attempt_changes = {**outcome, "updated_at": now}
-                    if bind_tid is not None:
-                        attempt_changes["tid"] = bind_tid
-                    if "result_cd" in values:
-                        attempt_changes["result_cd"] = values["result_cd"]
-                    conn.execute(update(attempts).where(attempts.c.ord_no == ord_no, attempts.c.n == n)
-                                 .values(**attempt_changes))
-                if new_attempt:
-                    self._insert_attempt(conn, ord_no, order.attempt_no, now)
-                self._write_event(conn, ord_no, event, detail, now, tid=order.tid or "")
-                # A change back out of `cancelling` with nothing new cancelled is no news to the shop.
-                self._enqueue_webhook(conn, order, now, out_of_cancelling=allowed == (S.CANCELLING,))
+                return [self._apply(conn, ord_no, change, sources_of, now) for change, sources_of in zip(changes, allowed)]
         except IntegrityError:
-            if bind_tid is None:
+            bound = next((change.bind_tid for change in changes if change.bind_tid is not None), None)
+            if bound is None:
                 raise
-            raise TidInUse(f"tid {bind_tid} is already bound to another attempt") from None
+            raise TidInUse(f"tid {bound} is already bound to another attempt") from None
+
+    def _apply(self, conn: Connection, ord_no: str, change: Change, allowed: tuple, now: datetime) -> Order | None:
+        """One change on the caller's transaction: the order's UPDATE, its attempt's, the event and the outbox row."""
+        values = change.values
+        changes = {"status": change.to, "updated_at": now, **values}
+        if change.bind_tid is not None:
+            changes["tid"] = change.bind_tid
+        statement = self._order_update(allowed, change.expect_tid is not None, change.attempt is not None,
+                                       tuple(changes), change.new_attempt)
+        params = {"w_ord_no": ord_no, "w_tid": change.expect_tid, "w_attempt": change.attempt,
+                  **{f"v_{name}": value for name, value in changes.items()}}
+        row = conn.execute(statement, params).first()
+        if row is None:
+            return None
+        order = Order(*row)
+        n = order.attempt_no - 1 if change.new_attempt else order.attempt_no
+        outcome = {"outcome": OUTCOME_FOR[change.to]} if change.to in OUTCOME_FOR else {}
+        if change.bind_tid is not None or outcome or "result_cd" in values:
+            attempt_changes = {**outcome, "updated_at": now}
+            if change.bind_tid is not None:
+                attempt_changes["tid"] = change.bind_tid
+            if "result_cd" in values:
+                attempt_changes["result_cd"] = values["result_cd"]
+            conn.execute(self._attempt_update(tuple(attempt_changes)),
+                         {"w_ord_no": ord_no, "w_n": n,
+                          **{f"v_{name}": value for name, value in attempt_changes.items()}})
+        if change.new_attempt:
+            self._insert_attempt(conn, ord_no, order.attempt_no, now)
+        self._write_event(conn, ord_no, change.event, change.detail, now, tid=order.tid or "")
+        # A change back out of `cancelling` with nothing new cancelled is no news to the shop.
+        self._enqueue_webhook(conn, order, now, out_of_cancelling=allowed == (S.CANCELLING,))
         return order
+
+    def _order_update(self, allowed: tuple, by_tid: bool, by_attempt: bool, columns: tuple[str, ...],
+                      new_attempt: bool):
+        """A transition's UPDATE … RETURNING of this shape, built once per store; values are bound at execute."""
+        key = ("orders", allowed, by_tid, by_attempt, columns, new_attempt)
+        statement = self._statements.get(key)
+        if statement is None:
+            conditions = [orders.c.ord_no == bindparam("w_ord_no"), orders.c.status.in_(allowed)]
+            if by_tid:
+                conditions.append(orders.c.tid == bindparam("w_tid"))
+            if by_attempt:
+                conditions.append(orders.c.attempt_no == bindparam("w_attempt"))
+            changes = {name: bindparam(f"v_{name}") for name in columns}
+            if new_attempt:
+                changes["attempt_no"] = orders.c.attempt_no + 1
+            statement = update(orders).where(*conditions).values(**changes).returning(*ORDER_RETURNING)
+            self._statements[key] = statement
+        return statement
+
+    def _attempt_update(self, columns: tuple[str, ...]):
+        """The UPDATE of one attempt's columns (by ordNo and n), built once per store."""
+        key = ("order_attempts", columns)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = (update(attempts)
+                         .where(attempts.c.ord_no == bindparam("w_ord_no"), attempts.c.n == bindparam("w_n"))
+                         .values(**{name: bindparam(f"v_{name}") for name in columns}))
+            self._statements[key] = statement
+        return statement
 
     def claim_check(self, ord_no: str, interval: timedelta) -> bool:
         """Reserve the next inquiry for this order: True at most once per `interval`, whoever asks."""
@@ -510,7 +625,7 @@ class OrderStore:
 
     def events(self, ord_no: str) -> list[dict]:
         """The order's event log, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(select(events).where(events.c.ord_no == ord_no).order_by(events.c.id)).mappings()
             return [{"kind": r["kind"], "at": r["at"], "detail": json.loads(r["detail"])} for r in rows]
 
@@ -539,7 +654,7 @@ class OrderStore:
 
     def in_status(self, statuses: Iterable[str]) -> list[Order]:
         """Every order in these statuses, oldest first."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(
                 select(*ORDER_RETURNING).where(orders.c.status.in_(tuple(statuses))).order_by(orders.c.created_at)
             ).all()
@@ -549,8 +664,8 @@ class OrderStore:
     def _write_event(conn, ord_no: str, kind: str, detail: dict | None, at: datetime,
                      tid: str | None = None) -> None:
         """The one place an event row is written (in the state change's own transaction), and logged."""
-        conn.execute(insert(events).values(ord_no=ord_no, at=at, kind=kind,
-                                           detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)))
+        conn.execute(INSERT_EVENT, {"ord_no": ord_no, "at": at, "kind": kind,
+                                    "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)})
         if tid is None:
             # Most details do not carry the tid: read the order's in the same transaction.
             tid = (detail or {}).get("tid") or conn.execute(select(orders.c.tid).where(orders.c.ord_no == ord_no)).scalar()
@@ -558,9 +673,9 @@ class OrderStore:
 
     @staticmethod
     def _insert_attempt(conn, ord_no: str, n: int, at: datetime) -> None:
-        conn.execute(insert(attempts).values(ord_no=ord_no, n=n, kispg_ord_no=attempt_ord_no(ord_no, n),
-                                             token=new_token(), outcome=AttemptOutcome.OPEN, created_at=at,
-                                             updated_at=at))
+        conn.execute(INSERT_ATTEMPT, {"ord_no": ord_no, "n": n, "kispg_ord_no": attempt_ord_no(ord_no, n),
+                                      "token": new_token(), "outcome": AttemptOutcome.OPEN, "created_at": at,
+                                      "updated_at": at})
 
     def ping(self) -> None:
         """Read one order key, or none: the database answers and holds the tables (DBAPIError otherwise)."""
@@ -570,7 +685,7 @@ class OrderStore:
 
     def count(self) -> int:
         """How many orders there are."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return conn.execute(select(func.count()).select_from(orders)).scalar_one()
 
     def dispose(self) -> None:

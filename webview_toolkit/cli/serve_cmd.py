@@ -65,6 +65,8 @@ def serve(host: str, port: int, webhook_worker: bool | None) -> None:
         click.echo("  webhooks:     queued; run `webview-toolkit worker` to deliver them")
     click.echo("Scan with a phone on the same network to open /device-test:")
     click.echo(qr.terminal(f"{base}/device-test"))
+    # A thread per request, as gunicorn_conf's gthread workers: an approval waiting on KISPG holds its
+    # own thread, never another shopper's page. One process: the built-in sandbox's memory is in it.
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 

@@ -19,20 +19,22 @@ TOKEN_PARAM = "t"
 @bp.post(RETURN_PATH)
 def kispg_return():
     """Hand the posted result to the payment flow; 303 to the result page, or a refusal page."""
-    attempt = store().attempt(request.args.get("ordNo") or "")
-    order = store().get(attempt.ord_no) if attempt else None
-    # Only an authentication waits for our approval: any other result (KISPG approved by itself, or a
-    # failure it must confirm) goes to the payment flow, expired or not, so that no charge is ignored.
-    if (order is not None and request.form.get("resultCd") == AUTH_OK
-            and expiry.expire_if_due(store(), order, current_app.config["WEBVIEW_ORDER_TTL"])):
-        # Nothing was approved: an authentication alone charges nothing, and it lapses at KISPG.
-        log_order_event(order.ord_no, "return_refused", {"reason": "the order expired"}, tid=request.form.get("tid"))
-        return render_template("errors/message.html", title="결제 가능 시간이 지났습니다",
-                               message="주문이 만료되어 결제를 승인하지 않았습니다. 청구된 금액은 없습니다. "
-                                       "상점에서 다시 주문해 주세요.", link=None), 410
+    kispg_ord_no, token = request.args.get("ordNo"), request.args.get(TOKEN_PARAM)
     try:
-        outcome = payments().handle_return(request.form.to_dict(flat=True), request.args.get("ordNo"),
-                                           request.args.get(TOKEN_PARAM))
+        # One read of the attempt and its order, its token checked, for both the expiry and the flow.
+        returning = payments().returning(kispg_ord_no, token)
+        order = returning[1]
+        # Only an authentication waits for our approval: any other result (KISPG approved by itself, or a
+        # failure it must confirm) goes to the payment flow, expired or not, so that no charge is ignored.
+        if (request.form.get("resultCd") == AUTH_OK
+                and expiry.expire_if_due(store(), order, current_app.config["WEBVIEW_ORDER_TTL"])):
+            # Nothing was approved: an authentication alone charges nothing, and it lapses at KISPG.
+            log_order_event(order.ord_no, "return_refused", {"reason": "the order expired"},
+                            tid=request.form.get("tid"))
+            return render_template("errors/message.html", title="결제 가능 시간이 지났습니다",
+                                   message="주문이 만료되어 결제를 승인하지 않았습니다. 청구된 금액은 없습니다. "
+                                           "상점에서 다시 주문해 주세요.", link=None), 410
+        outcome = payments().handle_return(request.form.to_dict(flat=True), kispg_ord_no, token, returning=returning)
     except PaymentError as exc:
         # %r: the posted tid is the sender's text; quoted, it cannot start a forged log line.
         current_app.logger.warning("returnUrl refused for order %s tid=%r: %s", exc.ord_no, request.form.get("tid"), exc)

@@ -19,6 +19,7 @@ from jinja2 import StrictUndefined
 from ... import csp, guards
 from ...registry import Registry
 from . import admin, api, vacnt, window
+from .delays import CONFIG_KEY as DELAY_KEY, parse_delays
 from .notify import Notifier
 from .state import EXTENSION, SandboxState
 
@@ -34,6 +35,8 @@ def init_sandbox(app: Flask, registry: Registry | None = None) -> SandboxState:
     """Give the app a sandbox state (once) and a merchant when its config has none."""
     if not (app.config.get("KISPG_MID") and app.config.get("KISPG_MERCHANT_KEY")):
         app.config["KISPG_MID"], app.config["KISPG_MERCHANT_KEY"] = generate_merchant()
+    # KISPG_SANDBOX_DELAY ("payment=3"): read once here, so a bad one stops the start, not a payment.
+    app.config[DELAY_KEY] = parse_delays(app.config.get(DELAY_KEY))
     if EXTENSION not in app.extensions:
         sandbox = SandboxState(registry_override=registry)
         if app.config.get("KISPG_SANDBOX_CLOCK"):

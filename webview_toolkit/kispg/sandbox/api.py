@@ -8,12 +8,13 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Callable
 
-from flask import Response, jsonify, redirect, request, url_for
+from flask import Response, current_app, jsonify, redirect, request, url_for
 
 from .. import result_codes
 from ..specs import SPECS
 from ..inprocess import FAULT_HEADER
 from .checks import Refusal, check_fields, check_signed, state
+from .delays import CONFIG_KEY as DELAY_KEY
 from ..answers import CancelEntry
 from .state import AuthRecord, Payment
 
@@ -41,6 +42,10 @@ def order() -> Response:
 
 def _endpoint(name: str, spec: str, amount_field: str, handle: Callable[[dict[str, str]], dict[str, Any]]) -> Response:
     sandbox = state()
+    delay = current_app.config.get(DELAY_KEY, {}).get(name)
+    if delay:
+        # Our own test aid (delays.py): before the lock, so slow calls wait side by side.
+        sandbox.sleep(delay)
     if not request.is_json:
         sandbox.record_call(name, None, None, None, 415)
         return Response("Content-Type must be application/json", status=415, mimetype="text/plain")

@@ -1,0 +1,216 @@
+"""Benchmark: with every approval taking 3 s, 30 shoppers pay at once; do other shoppers' pages stay fast?
+
+Run: .venv/bin/python bench/bench_slow_kispg.py [--delay 3] [--payers 30] [--clients 4] [--quick]
+One `webview-toolkit sandbox --delay payment=3` process (our own test aid: every /v2/payment
+answers 3 s late) stands in for a slow KISPG; the service runs under gunicorn with KISPG_ENV=test
+and KISPG_BASE_URL at it, twice in one run: first the old model (4 sync workers) as the baseline,
+then the service's own settings (webview_toolkit/web/gunicorn_conf.py: gthread, 4 workers).
+Each run readies 30 shoppers up to their returnUrl post, then releases them at once; while
+their approvals wait, other clients load checkout pages and result pages of other orders
+(one request due every 20 ms each, 200 pages/s in all, in a process of their own; latency counts
+from when a request was due). Printed: those pages' p50/p99/max and errors, the approvals completed, and whether each
+order is paid with exactly one /v2/payment call for its tid.
+Target: p99 under 50 ms, no errors, every approval completed once.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import secrets
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urljoin
+
+import requests
+
+from bench_service import TOKEN, AuthForm
+from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
+                     gunicorn, machine, running)
+from webview_toolkit.kispg.testing import parse_result_form
+
+TARGET_P99_MS = 50.0
+PACE = 0.020  # seconds between two page loads of one client: 4 clients, 200 pages/s
+MODELS = {"sync (old)": {"workers": 4}, "gthread (default)": {"workers": 4, "conf": SERVICE_CONF}}
+
+
+def api_session() -> requests.Session:
+    """A session that may use the shop's API."""
+    http = requests.Session()
+    http.headers.update({"Authorization": f"Bearer {TOKEN}"})
+    return http
+
+
+def ready_to_pay(base: str, ord_no: str | None = None) -> tuple[str, str, dict[str, str]]:
+    """An order (new, or the given one) taken through its checkout page and the pay window: (ordNo, returnUrl, result)."""
+    http = api_session()
+    ord_no = ord_no or new_order(base)
+    form = AuthForm(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text)
+    window = http.post(urljoin(base, form.action), data={**form.fields, "sandboxAction": "approve"}, timeout=30)
+    return_url, fields = parse_result_form(window.text)
+    return ord_no, return_url, fields
+
+
+def new_order(base: str) -> str:
+    """A new order's ordNo."""
+    return api_session().post(f"{base}/api/orders", json=ORDER, timeout=30).json()["ordNo"]
+
+
+def pay(base: str, shopper: tuple[str, str, dict[str, str]]) -> bool:
+    """Post the result to returnUrl (the approval waits meanwhile) and load the result page; True when paid."""
+    ord_no, return_url, fields = shopper
+    http = requests.Session()
+    answer = http.post(return_url, data=fields, allow_redirects=False, timeout=120)
+    if answer.status_code != 303:
+        return False
+    page = http.get(urljoin(return_url, answer.headers["Location"]), headers={"User-Agent": UA}, timeout=120)
+    return page.status_code == 200 and "결제 완료" in page.text
+
+
+def load_pages(base: str, paths: list[str], clients: int, ready, go, stop, results) -> None:
+    """In a process of its own: `clients` threads each load one page every PACE seconds from `go` until `stop`.
+
+    Each latency counts from when its request was due, not when it was sent: a client held up
+    for 20 s also records the requests it could not send meanwhile (as wrk2 and HdrHistogram
+    correct for coordinated omission), so a stalled server cannot hide behind few samples.
+    """
+    samples: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        http = requests.Session()
+        http.headers["User-Agent"] = UA
+        rotation = itertools.cycle(paths[n:] + paths[:n])
+        go.wait()
+        due = time.monotonic() + n * PACE / clients
+        while not stop.is_set():
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                ok = http.get(base + next(rotation), timeout=60).status_code == 200
+            except requests.RequestException:
+                ok = False
+            end = time.monotonic()
+            with lock:
+                errors[0] += not ok
+                while due <= end:  # this request, and each one that fell due while it was out
+                    samples.append(end - due)
+                    due += PACE
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.set()
+    for thread in threads:
+        thread.join()
+    results.put((samples, errors[0]))
+
+
+def measure(base: str, sandbox: str, payers: int, clients: int, others: int) -> dict:
+    """One run against a started service: other clients' page latencies while `payers` approvals wait."""
+    with ThreadPoolExecutor(8) as pool:
+        created = list(pool.map(lambda _: new_order(base), range(others)))
+        waiting = list(pool.map(lambda _: ready_to_pay(base), range(payers)))
+    # Result pages of other orders: half of the others paid beforehand, the rest still in `created`.
+    with ThreadPoolExecutor(len(created)) as pool:
+        list(pool.map(lambda o: pay(base, ready_to_pay(base, o)), created[: len(created) // 2]))
+    paths = list(itertools.chain.from_iterable((f"/checkout/{o}", f"/orders/{o}") for o in created))
+    # The page clients run in a process of their own: the payers' threads do not hold up their clock.
+    spawn = multiprocessing.get_context("spawn")
+    ready, go, stop, results = spawn.Event(), spawn.Event(), spawn.Event(), spawn.Queue()
+    loader = spawn.Process(target=load_pages, args=(base, paths, clients, ready, go, stop, results))
+    loader.start()
+    if not ready.wait(60):
+        raise RuntimeError("the page clients' process did not start")
+    start = threading.Barrier(payers + 1)
+
+    def payer(shopper) -> bool:
+        start.wait()
+        try:
+            return pay(base, shopper)
+        except requests.RequestException:
+            return False
+
+    with ThreadPoolExecutor(payers) as pool:
+        paid = [pool.submit(payer, shopper) for shopper in waiting]
+        go.set()
+        start.wait()
+        began = time.monotonic()
+        completed = sum(future.result() for future in paid)
+        elapsed = time.monotonic() - began
+    stop.set()
+    samples, errors = results.get(timeout=120)
+    loader.join()
+    http = api_session()
+    answers = [http.get(f"{base}/api/orders/{o}", timeout=30).json() for o, _, _ in waiting]
+    calls = Counter(c["tid"] for c in requests.get(f"{sandbox}/_calls", timeout=30).json() if c["endpoint"] == "payment")
+    once = sum(a["status"] == "paid" and calls[a["tid"]] == 1 for a in answers)
+    latencies = sorted(seconds * 1000 for seconds in samples)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"pages": len(latencies), "p50": cuts[49], "p99": cuts[98], "max": latencies[-1], "errors": errors,
+            "completed": completed, "paid": sum(a["status"] == "paid" for a in answers), "once": once,
+            "payers": payers, "seconds": elapsed}
+
+
+def verdict(f: dict) -> str:
+    """MEETS or MISSES the target, for one run's figures."""
+    ok = f["p99"] < TARGET_P99_MS and f["errors"] == 0 and f["completed"] == f["once"] == f["paid"] == f["payers"]
+    return "MEETS" if ok else "MISSES"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delay", type=float, default=3.0, help="seconds every approval takes")
+    parser.add_argument("--payers", type=int, default=30, help="shoppers paying at once")
+    parser.add_argument("--clients", type=int, default=4, help="other clients loading pages meanwhile")
+    parser.add_argument("--others", type=int, default=20, help="other orders whose pages they load")
+    parser.add_argument("--quick", action="store_true", help="10 payers, 1 s approvals")
+    args = parser.parse_args()
+    if args.quick:
+        args.payers, args.delay, args.others = 10, 1.0, 10
+    print(machine())
+    work = Path(tempfile.mkdtemp(prefix="bench-slow-kispg-"))
+    merchant = {"KISPG_MID": BENCH_MID, "KISPG_MERCHANT_KEY": secrets.token_urlsafe(48)}
+    sandbox_port = free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    figures = {}
+    try:
+        with running([str(VENV_BIN / "webview-toolkit"), "sandbox", "--port", str(sandbox_port),
+                      "--delay", f"payment={args.delay:g}"], merchant, f"{sandbox}/_faults", work / "sandbox.log"):
+            for name, options in MODELS.items():
+                port = free_port()
+                base = f"http://127.0.0.1:{port}"
+                env = {**merchant, "KISPG_ENV": "test", "KISPG_BASE_URL": sandbox, "KISPG_TIMEOUT": "30",
+                       "WEBVIEW_DATABASE_URL": f"sqlite:///{work / (name.split()[0] + '.sqlite3')}",
+                       "WEBVIEW_PUBLIC_URL": base, "WEBVIEW_ADMIN_TOKEN": "bench-admin", "WEBVIEW_API_TOKEN": TOKEN}
+                with running(gunicorn("webview_toolkit.web:create_app()", port, **options), env, f"{base}/healthz",
+                             work / f"service-{name.split()[0]}.log"):
+                    figures[name] = measure(base, sandbox, args.payers, args.clients, args.others)
+    except Exception:
+        for log in sorted(work.glob("*.log")):
+            print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}")
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"every approval {args.delay:g} s (sandbox --delay), {args.payers} shoppers paying at once, "
+          f"{args.clients} other clients loading checkout and result pages of other orders meanwhile; SQLite")
+    print(f"{'model':<19}{'pages':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+          f"{'approved':>10}{'paid once':>11}{'wall s':>8}")
+    for name, f in figures.items():
+        print(f"{name:<19}{f['pages']:>7}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['max']:>9.1f}{f['errors']:>8}"
+              f"{f['completed']:>7}/{f['payers']:<2}{f['once']:>8}/{f['payers']:<2}{f['seconds']:>8.1f}  {verdict(f)}")
+    old, new = figures["sync (old)"], figures["gthread (default)"]
+    print(f"target: other shoppers' pages p99 < {TARGET_P99_MS:g} ms, 0 errors, every approval completed once")
+    print(f"gthread (default): {verdict(new)} target; p99 sync / gthread = {old['p99'] / new['p99']:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
