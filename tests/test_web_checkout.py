@@ -5,7 +5,7 @@ import hashlib
 import pytest
 from webview_toolkit.web.extensions import services
 
-from .conftest import MERCHANT_KEY, MID, PUBLIC, UA, FormParser, checkout_form, create_order
+from .conftest import MERCHANT_KEY, MID, PUBLIC, UA, FormParser, checkout_form, create_order, service_config
 
 CASES = [
     # ua, model, channel, mbsReserved, own-app fields
@@ -230,3 +230,14 @@ def test_the_page_scripts_take_a_csp_nonce(app, framed):
         html = str(macro("", order, "", "/sandbox/kispg/v2/auth", client, auto_submit=True, framed=framed,
                          script_nonce="n0nce"))
     assert html.count("<script") == html.count('nonce="n0nce"') == 1
+
+
+def test_an_in_memory_database_serves_the_checkout_page(tmp_path):
+    """WEBVIEW_DATABASE_URL=sqlite:// (one database per thread, SingletonThreadPool) once failed at startup."""
+    from webview_toolkit.web import create_app
+
+    app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL="sqlite://"))
+    client = app.test_client()
+    ord_no = create_order(client)
+    assert checkout_form(client, ord_no, UA["kakaotalk_ios"]).fields["ordNo"] == ord_no
+    services(app).store.dispose()
