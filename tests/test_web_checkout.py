@@ -100,7 +100,7 @@ def test_a_service_mounted_under_a_prefix_keeps_it_in_every_url(client):
     form.feed(response.get_data(as_text=True))
     assert form.action == "/shop/sandbox/kispg/v2/auth"
     assert form.fields["returnUrl"].startswith(f"{PUBLIC}/shop/kispg/return?ordNo={ord_no}&t=")
-    assert 'href="/shop/static/site.css"' in response.get_data(as_text=True)
+    assert 'href="/shop/frame/site.css"' in response.get_data(as_text=True)
 
 
 def test_unknown_order_is_404(client):

@@ -82,7 +82,7 @@ def page(ord_no: str):
     if expiry.expire_if_due(store(), order, current_app.config["WEBVIEW_ORDER_TTL"]):
         return render_template("errors/message.html", title="결제 가능 시간이 지났습니다",
                                message="이 주문은 결제 가능 시간이 지나 만료되었습니다. 결제되지 않았으며 청구된 금액은 "
-                                       "없습니다. 상점에서 다시 주문해 주세요.", link=None), 410
+                                       "없습니다. 상점에서 다시 주문해 주세요."), 410
     if order.status not in PAYABLE:
         return redirect(url_for("results.page", ord_no=ord_no))
     csp.allow_kispg_frames()  # the desktop checkout shows the KISPG pay window in an overlay frame
