@@ -241,3 +241,19 @@ def test_an_in_memory_database_serves_the_checkout_page(tmp_path):
     ord_no = create_order(client)
     assert checkout_form(client, ord_no, UA["kakaotalk_ios"]).fields["ordNo"] == ord_no
     services(app).store.dispose()
+
+
+@pytest.mark.parametrize("reloads", [False, True], ids=["kept", "reloaded"])
+def test_the_page_macro_is_kept_unless_templates_reload(app, client, reloads):
+    """The view keeps the page's macro between views, except where templates reload (debug): there an edit shows."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    source = app.jinja_env.loader.get_source(app.jinja_env, "checkout/page.html")[0]
+    edited = {"checkout/page.html": source.replace("주문 결제", "첫 판")}
+    app.jinja_env.loader = ChoiceLoader([DictLoader(edited), app.jinja_env.loader])
+    app.jinja_env.auto_reload = reloads
+    ord_no = create_order(client)
+    assert "첫 판" in client.get(f"/checkout/{ord_no}").get_data(as_text=True)
+    edited["checkout/page.html"] = source.replace("주문 결제", "둘째 판")
+    page = client.get(f"/checkout/{ord_no}").get_data(as_text=True)
+    assert ("둘째 판" in page) is reloads and ("첫 판" in page) is not reloads

@@ -26,9 +26,10 @@ class CompiledRead:
         self.sql = compiled.string
         # The dialect's paramstyle: a tuple in the compiled order, or the names themselves.
         self.positional = compiled.positiontup if compiled.positional else None
-        self.processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                                for column in statement.selected_columns)
-        self.any_processor = any(self.processors)
+        processors = (column.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for column in statement.selected_columns)
+        # Only the columns whose driver value needs converting (SQLite's datetimes, which it keeps as text).
+        self.processors = tuple((index, process) for index, process in enumerate(processors) if process is not None)
         # A transactional driver (psycopg) would BEGIN before the SELECT and the pool would ROLLBACK
         # after it: two more round trips. The read runs in autocommit, and gives the connection
         # back in the isolation level it had. SQLite's connections are autocommit already (store.py).
@@ -56,6 +57,9 @@ class CompiledRead:
             raise
         finally:
             connection.close()
-        if row is None or not self.any_processor:
+        if row is None or not self.processors:
             return row
-        return tuple(value if process is None else process(value) for process, value in zip(self.processors, row))
+        values = list(row)
+        for index, process in self.processors:
+            values[index] = process(values[index])
+        return tuple(values)
