@@ -2,10 +2,11 @@
 
 The checkout page reads its order on every view. Through a SQLAlchemy Connection that read cost
 about 65 µs on SQLite (the Connection, the statement's cache key, the result object) around a
-5 µs lookup; on a driver cursor it costs about 10 µs (bench/profile_checkout.py). The connection
-still comes from `engine.raw_connection()`, so whatever pool the engine has (QueuePool,
-SingletonThreadPool for `sqlite://`, StaticPool, NullPool, AssertionPool) keeps its limits, its
-events and its pre-ping, and nothing here outlives the engine or needs care after a fork.
+5 µs lookup; on a driver cursor it costs about 13 µs (bench/profile_checkout.py), 5 of them the
+pool's checkout and checkin. Connections kept aside would save those 5 µs at the price of a pool
+of our own; this takes them from `engine.raw_connection()`, so whatever pool the engine has
+(QueuePool, SingletonThreadPool for `sqlite://`, StaticPool, NullPool, AssertionPool) keeps its
+limits, its events and its pre-ping, and nothing here outlives the engine or needs care after a fork.
 """
 from __future__ import annotations
 
