@@ -3,11 +3,14 @@
 Run: .venv/bin/python bench/bench_checkout_wrk.py [--seconds 5] [--rounds 5] [--connections 16] [--orders 200]
 (scripts/bench installs wrk when missing.) Both apps run under `gunicorn --workers 2` on
 loopback; wrk GETs /checkout/<ordNo> over a rotation of created orders as KakaoTalk on iOS,
-and /bare/<ordNo> on the bare app. Target: the checkout page at >= 70% of the bare rate.
+and /bare/<ordNo> on the bare app. Target: the checkout page at >= 80% of the bare rate (issue 18).
+Beside the rates it prints the CPU the workers spent per request (from /proc): on a machine
+shared with other jobs the rates swing, and that figure says where the difference comes from.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import shutil
@@ -22,22 +25,37 @@ import requests
 from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, free_port, gunicorn, machine, running
 
 LUA = Path(__file__).resolve().parent / "rotate_paths.lua"
-TARGET = 0.70
+TARGET = 0.80
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def wrk(base: str, paths: Path, seconds: int, connections: int, threads: int) -> dict[str, float]:
-    """Run wrk once; requests/s, p50 and p99 latency in ms, and the error count."""
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User and system CPU seconds spent so far by a gunicorn master's worker processes (Linux /proc)."""
+    total = 0
+    for task in os.listdir(f"/proc/{master_pid}/task"):
+        for child in Path(f"/proc/{master_pid}/task/{task}/children").read_text().split():
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+    return total / TICKS
+
+
+def wrk(base: str, paths: Path, seconds: int, connections: int, threads: int, master_pid: int) -> dict[str, float]:
+    """Run wrk once; requests/s, p50 and p99 latency in ms, the error count, and worker CPU µs per request."""
+    cpu_before = worker_cpu_seconds(master_pid)
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA),
                           base, "--", str(paths)], capture_output=True, text=True, check=True).stdout
+    cpu = worker_cpu_seconds(master_pid) - cpu_before
 
     def latency(percent: str) -> float:
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         return float(value) * UNITS[unit]
 
     errors = re.search(r"non-2xx/3xx: (\d+), socket errors: (\d+)", out)
+    served = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency("50"),
-            "p99": latency("99"), "errors": int(errors.group(1)) + int(errors.group(2))}
+            "p99": latency("99"), "errors": int(errors.group(1)) + int(errors.group(2)),
+            "cpu_us": cpu / max(served, 1) * 1e6}
 
 
 def main() -> None:
@@ -58,8 +76,9 @@ def main() -> None:
            "WEBVIEW_DATABASE_URL": f"sqlite:///{work / 'orders.sqlite3'}", "WEBVIEW_PUBLIC_URL": service}
     try:
         with running(gunicorn("webview_toolkit.web:create_app()", service_port), env, f"{service}/healthz",
-                     work / "service.log"), \
-             running(gunicorn("bench.bare_app:create_app()", bare_port), {}, f"{bare}/bare/x", work / "bare.log"):
+                     work / "service.log") as service_process, \
+             running(gunicorn("bench.bare_app:create_app()", bare_port), {}, f"{bare}/bare/x",
+                     work / "bare.log") as bare_process:
             ord_nos = [requests.post(f"{service}/api/orders", json=BENCH_ORDER, timeout=10).json()["ordNo"]
                        for _ in range(args.orders)]
             checkout_paths, bare_paths = work / "checkout.txt", work / "bare.txt"
@@ -68,30 +87,32 @@ def main() -> None:
             page = requests.get(f"{service}/checkout/{ord_nos[0]}", headers={"User-Agent": KAKAOTALK_IOS}, timeout=10)
             if page.status_code != 200 or 'id="kispg-auth"' not in page.text:
                 sys.exit(f"the checkout page is not what wrk would measure: HTTP {page.status_code}")
-            targets = {"bare Flask endpoint": (bare, bare_paths), "checkout page": (service, checkout_paths)}
-            for base, paths in targets.values():
-                wrk(base, paths, 2, args.connections, args.threads)  # warm-up: imports, caches, pools
+            targets = {"bare Flask endpoint": (bare, bare_paths, bare_process.pid),
+                       "checkout page": (service, checkout_paths, service_process.pid)}
+            for base, paths, pid in targets.values():
+                wrk(base, paths, 2, args.connections, args.threads, pid)  # warm-up: imports, caches, pools
             # Rounds alternate which endpoint goes first (ABBA...), so a drift in this shared
             # machine's load falls on both; each round's ratio is its own pair of runs.
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
             for round_no in range(args.rounds):
                 sequence = list(targets) if round_no % 2 == 0 else list(reversed(targets))
                 for name in sequence:
-                    runs[name].append(wrk(*targets[name], args.seconds, args.connections, args.threads))
+                    base, paths, pid = targets[name]
+                    runs[name].append(wrk(base, paths, args.seconds, args.connections, args.threads, pid))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"gunicorn --workers 2 (sync), wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
           f"{args.orders} orders rotated, {args.rounds} alternating rounds (medians)")
-    print(f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'worker CPU µs/req':>19}")
     for name, results in runs.items():
-        med = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99")}
+        med = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99", "cpu_us")}
         errors = sum(r["errors"] for r in results)
-        print(f"{name:<22}{med['rps']:>12.1f}{med['p50']:>10.2f}{med['p99']:>10.2f}{errors:>8}")
+        print(f"{name:<22}{med['rps']:>12.1f}{med['p50']:>10.2f}{med['p99']:>10.2f}{errors:>8}{med['cpu_us']:>19.0f}")
     ratios = [c["rps"] / b["rps"] for b, c in zip(runs["bare Flask endpoint"], runs["checkout page"])]
     ratio = statistics.median(ratios)
-    verdict = "meets" if ratio >= TARGET else "misses"
+    verdict = "MEETS" if ratio >= TARGET else "MISSES"
     print(f"checkout / bare per round: {', '.join(f'{r:.2f}' for r in ratios)}")
-    print(f"checkout / bare = {ratio:.2f}, median of {len(ratios)} rounds ({verdict} the {TARGET:.0%} target)")
+    print(f"checkout / bare = {ratio:.2f}, median of {len(ratios)} rounds: {verdict} the {TARGET:.2f} target")
 
 
 if __name__ == "__main__":

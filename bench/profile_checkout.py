@@ -3,7 +3,9 @@
 Run: .venv/bin/python bench/profile_checkout.py [--requests 4000] [--profile 25]
 Both are called straight through the app's WSGI entry (no server, no sockets), the same
 KakaoTalk-on-iOS request over and over, so the figures are the Python work per request
-that gunicorn then adds its own fixed cost to. --profile N prints cProfile's top N by own time.
+that gunicorn then adds its own fixed cost to; beside them, bench_checkout_wrk's baseline (the
+bare app of bare_app.py) the same way. Times are this thread's CPU time, which other jobs on a
+shared machine disturb far less than the clock. --profile N prints cProfile's top N by own time.
 """
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
 
+import bare_app
 from bare_app import PAGE
 from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, machine
 
 
 def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
-    """The best of `rounds` timings of `requests` WSGI calls, in µs per request."""
+    """The best of `rounds` timings of `requests` WSGI calls, in CPU µs per request."""
     def call() -> None:
         b"".join(app(dict(environ), lambda status, headers, exc_info=None: None))
 
@@ -32,10 +35,10 @@ def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
         call()  # warm-up: imports, caches, the kept connection
     best = float("inf")
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = time.thread_time()
         for _ in range(requests):
             call()
-        best = min(best, (time.perf_counter() - start) / requests * 1e6)
+        best = min(best, (time.thread_time() - start) / requests * 1e6)
     return best
 
 
@@ -49,6 +52,7 @@ def main() -> None:
                        "WEBVIEW_DATABASE_URL": f"sqlite:///{work / 'orders.sqlite3'}",
                        "WEBVIEW_PUBLIC_URL": "http://127.0.0.1:8000"})
     from webview_toolkit.web import create_app
+    from webview_toolkit.web.extensions import services
 
     try:
         app = create_app()
@@ -57,16 +61,19 @@ def main() -> None:
         environ = {path: EnvironBuilder(path=path, headers={"User-Agent": KAKAOTALK_IOS},
                                         base_url="http://127.0.0.1:8000").get_environ()
                    for path in (f"/bare/{ord_no}", f"/checkout/{ord_no}")}
+        baseline = per_request_us(bare_app.create_app().wsgi_app, environ[f"/bare/{ord_no}"], args.requests)
         bare = per_request_us(app.wsgi_app, environ[f"/bare/{ord_no}"], args.requests)
         checkout = per_request_us(app.wsgi_app, environ[f"/checkout/{ord_no}"], args.requests)
         print(machine())
-        print(f"bare route in this app   {bare:8.1f} µs/request")
-        print(f"checkout view            {checkout:8.1f} µs/request  ({checkout - bare:.1f} µs of its own work)")
+        print(f"bare Flask app (bare_app) {baseline:8.1f} µs/request")
+        print(f"bare route in this app    {bare:8.1f} µs/request  ({bare - baseline:.1f} µs of this app's hooks)")
+        print(f"checkout view             {checkout:8.1f} µs/request  ({checkout - bare:.1f} µs of its own work, "
+              f"{checkout - baseline:.1f} µs over the bare app)")
         if args.profile:
             profile = cProfile.Profile()
             profile.runcall(per_request_us, app.wsgi_app, environ[f"/checkout/{ord_no}"], args.requests, 1)
             pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
-        app.extensions["webview_toolkit"].store.dispose()
+        services(app).store.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

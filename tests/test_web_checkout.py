@@ -6,7 +6,8 @@ import pytest
 from webview_toolkit.kispg.testing import FormParser
 from webview_toolkit.web.extensions import services
 
-from .service_helpers import KAKAOTALK_PC, MERCHANT_KEY, MID, PUBLIC, UA, checkout_form, create_order
+from .service_helpers import (KAKAOTALK_PC, MERCHANT_KEY, MID, PUBLIC, UA, checkout_form, create_order,
+                              service_config)
 
 CASES = [
     # ua, model, channel, mbsReserved, own-app fields
@@ -100,7 +101,7 @@ def test_a_service_mounted_under_a_prefix_keeps_it_in_every_url(client):
     form.feed(response.get_data(as_text=True))
     assert form.action == "/shop/sandbox/kispg/v2/auth"
     assert form.fields["returnUrl"].startswith(f"{PUBLIC}/shop/kispg/return?ordNo={ord_no}&t=")
-    assert 'href="/shop/static/site.css"' in response.get_data(as_text=True)
+    assert 'href="/shop/frame/site.css"' in response.get_data(as_text=True)
 
 
 def test_unknown_order_is_404(client):
@@ -230,3 +231,30 @@ def test_the_page_scripts_take_a_csp_nonce(app, framed):
         html = str(macro("", order, "", "/sandbox/kispg/v2/auth", client, auto_submit=True, framed=framed,
                          script_nonce="n0nce"))
     assert html.count("<script") == html.count('nonce="n0nce"') == 1
+
+
+def test_an_in_memory_database_serves_the_checkout_page(tmp_path):
+    """WEBVIEW_DATABASE_URL=sqlite:// (one database per thread, SingletonThreadPool) once failed at startup."""
+    from webview_toolkit.web import create_app
+
+    app = create_app(service_config(tmp_path, WEBVIEW_DATABASE_URL="sqlite://"))
+    client = app.test_client()
+    ord_no = create_order(client)
+    assert checkout_form(client, ord_no, UA["kakaotalk_ios"]).fields["ordNo"] == ord_no
+    services(app).store.dispose()
+
+
+@pytest.mark.parametrize("reloads", [False, True], ids=["kept", "reloaded"])
+def test_the_page_macro_is_kept_unless_templates_reload(app, client, reloads):
+    """The view keeps the page's macro between views, except where templates reload (debug): there an edit shows."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    source = app.jinja_env.loader.get_source(app.jinja_env, "checkout/page.html")[0]
+    edited = {"checkout/page.html": source.replace("주문 결제", "첫 판")}
+    app.jinja_env.loader = ChoiceLoader([DictLoader(edited), app.jinja_env.loader])
+    app.jinja_env.auto_reload = reloads
+    ord_no = create_order(client)
+    assert "첫 판" in client.get(f"/checkout/{ord_no}").get_data(as_text=True)
+    edited["checkout/page.html"] = source.replace("주문 결제", "둘째 판")
+    page = client.get(f"/checkout/{ord_no}").get_data(as_text=True)
+    assert ("둘째 판" in page) is reloads and ("첫 판" in page) is not reloads

@@ -281,7 +281,7 @@ def test_html_errors_are_korean_pages_in_the_layout(client, method, path, status
     response = client.open(path, method=method)
     html = response.get_data(as_text=True)
     assert response.status_code == status and response.mimetype == "text/html"
-    assert title in html and 'lang="ko"' in html and 'name="viewport"' in html and "/static/site.css" in html
+    assert title in html and 'lang="ko"' in html and 'name="viewport"' in html and "/frame/site.css" in html
     check_headers(response, path)
 
 

@@ -59,8 +59,8 @@ def test_a_whole_checkout_under_the_prefix(host, receiver):
     assert created.get_json()["checkoutUrl"] == f"{PUBLIC}/pay/checkout/{ord_no}"  # absolute URLs come from WEBVIEW_PUBLIC_URL
     page = client.get(f"/pay/checkout/{ord_no}", headers={"User-Agent": UA["safari_ios"]})
     assert page.status_code == 200
-    assert "/pay/static/site.css" in page.get_data(as_text=True)
-    assert client.get("/pay/static/site.css").status_code == 200
+    assert "/pay/frame/site.css" in page.get_data(as_text=True)
+    assert client.get("/pay/frame/site.css").status_code == 200
     form = FormParser("kispg-auth")
     form.feed(page.get_data(as_text=True))
     assert form.action == "/pay/sandbox/kispg/v2/auth"
@@ -70,7 +70,7 @@ def test_a_whole_checkout_under_the_prefix(host, receiver):
     assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/pay/orders/{ord_no}")
     assert client.get(f"/pay/api/orders/{ord_no}").get_json()["status"] == "paid"
     result = client.get(f"/pay/orders/{ord_no}").get_data(as_text=True)
-    assert "결제 완료" in result and "/pay/static/site.css" in result
+    assert "결제 완료" in result and "/pay/frame/site.css" in result
     assert services(host).webhooks.deliver_due().delivered == 1
     headers, body = receiver.posts[0]
     event = verify(body, headers["Webview-Signature"], SECRET)

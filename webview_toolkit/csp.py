@@ -34,8 +34,9 @@ def nonce() -> str:
 
 def relax(directive: str, *sources: str) -> None:
     """Add sources to one directive of this response's policy (replacing 'none')."""
-    extra = request.environ.setdefault(RELAX_KEY, {})
-    extra.setdefault(directive, []).extend(sources)
+    # Kept as a tuple of (directive, sources) pairs: the very key _template's cache looks policies up by.
+    environ = request.environ
+    environ[RELAX_KEY] = environ.get(RELAX_KEY, ()) + ((directive, sources),)
 
 
 def install(app: Flask, *, form_origins: Iterable[str] = (), frame_origins: Iterable[str] = (),
@@ -83,7 +84,10 @@ def policy(script_nonce: str, form_origins: Iterable[str], extra: dict[str, list
 def _template(form_origins: tuple[str, ...], relaxed: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     # A handful of distinct policies exist (the checkout's, the sandbox's, a result post's per
     # merchant origin): build each once.
-    return policy(NONCE_SLOT, form_origins, {directive: list(sources) for directive, sources in relaxed})
+    extra: dict[str, list[str]] = {}
+    for directive, sources in relaxed:
+        extra.setdefault(directive, []).extend(sources)
+    return policy(NONCE_SLOT, form_origins, extra)
 
 
 def _secure(response: Response) -> Response:
@@ -99,7 +103,6 @@ def _secure(response: Response) -> Response:
         headers.add("Cache-Control", "no-store")
     if mimetype == "text/html":
         relaxed = request.environ.get(RELAX_KEY)
-        template = (_template(settings["form"], tuple((k, tuple(v)) for k, v in relaxed.items())) if relaxed
-                    else settings["usual"])
+        template = _template(settings["form"], relaxed) if relaxed else settings["usual"]
         headers.add("Content-Security-Policy", template.replace(NONCE_SLOT, nonce()))
     return response

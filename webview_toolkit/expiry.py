@@ -6,7 +6,8 @@ UPDATE, so an order a shopper is paying at that moment (already `authenticated`)
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import time
+from datetime import datetime, timezone
 
 from .lifecycle import PAYABLE, OrderStatus
 from .store import CheckoutOrder, OrderStore
@@ -14,8 +15,11 @@ from .store import CheckoutOrder, OrderStore
 
 def is_past_ttl(order: CheckoutOrder, ttl_seconds: float, now: datetime | None = None) -> bool:
     """Whether a payable (created or failed) order has waited longer than its TTL."""
+    if order.status not in PAYABLE:
+        return False
     created = order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=timezone.utc)
-    return order.status in PAYABLE and created + timedelta(seconds=ttl_seconds) <= (now or datetime.now(timezone.utc))
+    # In seconds since the epoch: the datetime arithmetic cost about 3 µs of every checkout view (bench/).
+    return created.timestamp() + ttl_seconds <= (now.timestamp() if now is not None else time.time())
 
 
 def expire_if_due(store: OrderStore, order: CheckoutOrder, ttl_seconds: float, now: datetime | None = None) -> bool:

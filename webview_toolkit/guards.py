@@ -71,6 +71,8 @@ def install_limits(app: Flask, max_content_length: int = DEFAULT_MAX_CONTENT_LEN
 
 def _refuse_large_body() -> None:
     # Werkzeug refuses a large body only when a view reads it; refuse it for every view, at once.
+    if not request.environ.get("CONTENT_LENGTH"):
+        return  # most requests (GETs) have no body: skip the parsing below, it runs on every one (bench/)
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge(f"the request body is over {limit} bytes")

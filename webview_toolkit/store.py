@@ -5,12 +5,12 @@ not a process lock, decides which request may approve or cancel an order.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 import time
 import weakref
-from collections import deque
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -24,8 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.pool import Pool, QueuePool
 
 from . import vbank
+from .compiled_read import CompiledRead
 from .lifecycle import OrderStatus, S, sources
 from .logs import log_order_event
 
@@ -158,8 +160,8 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckoutOrder:
-    """What the checkout page reads on every view: the auth form's columns and the current attempt's token."""
+class OrderRequest:
+    """What the shop asked to be paid and which attempt pays it: the head of every order row, all the checkout reads."""
 
     ord_no: str
     status: str
@@ -173,7 +175,6 @@ class CheckoutOrder:
     user_ip: str | None
     created_at: datetime  # the checkout refuses a created order past WEBVIEW_ORDER_TTL
     attempt_no: int
-    token: str
 
     @property
     def kispg_ord_no(self) -> str:
@@ -182,19 +183,16 @@ class CheckoutOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class Order:
+class CheckoutOrder(OrderRequest):
+    """What the checkout page reads on every view: the order's request and the current attempt's token."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Order(OrderRequest):
     """One order as stored: what was ordered, then what the payment made of it."""
 
-    ord_no: str
-    status: str
-    goods_nm: str
-    goods_amt: int
-    ord_nm: str
-    ord_tel: str
-    ord_email: str | None
-    pay_method: str | None
-    mbs_usr_id: str | None
-    user_ip: str | None
     tid: str | None
     result_cd: str | None
     result_msg: str | None
@@ -207,9 +205,7 @@ class Order:
     cancelled_amt: int
     status_before_cancel: str | None
     pending_cancel_amt: int | None
-    created_at: datetime
     updated_at: datetime
-    attempt_no: int
     next_check_at: datetime | None
     environment: str | None
     merchant_order_id: str | None = None
@@ -223,11 +219,6 @@ class Order:
     def remaining_amt(self) -> int:
         """What is still charged: the amount less everything cancelled."""
         return self.goods_amt - self.cancelled_amt
-
-    @property
-    def kispg_ord_no(self) -> str:
-        """The ordNo KISPG sees for the current attempt."""
-        return attempt_ord_no(self.ord_no, self.attempt_no)
 
     def as_dict(self, attempts: "Iterable[Attempt]" = ()) -> dict[str, Any]:
         """The JSON shape of `GET /api/orders/<ordNo>`."""
@@ -287,6 +278,7 @@ GET_ATTEMPT_AND_ORDER = (
     .join_from(attempts, orders, attempts.c.ord_no == orders.c.ord_no)
     .where(attempts.c.kispg_ord_no == bindparam("kispg_ord_no"))
 )
+# The checkout page's read: CheckoutOrder's columns, the token from the current attempt's row.
 GET_CHECKOUT_ORDER = (
     select(*(orders.c[f.name] for f in fields(CheckoutOrder) if f.name != "token"), attempts.c.token)
     .join(attempts, (attempts.c.ord_no == orders.c.ord_no) & (attempts.c.n == orders.c.attempt_no))
@@ -322,14 +314,20 @@ def new_token() -> str:
 PING_AFTER = 10.0
 
 
-def make_engine(url: str) -> Engine:
-    """The engine the store uses for `url` (SQLite in WAL with a busy timeout; pooled elsewhere)."""
+def make_engine(url: str, poolclass: type[Pool] | None = None) -> Engine:
+    """The engine the store uses for `url` (SQLite in WAL with a busy timeout; pooled elsewhere).
+
+    `poolclass` replaces SQLAlchemy's choice for the URL (NullPool behind PgBouncer, StaticPool
+    for one in-memory SQLite database shared by threads).
+    """
+    chosen = {"poolclass": poolclass} if poolclass is not None else {}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **chosen)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    sized = {"pool_size": 10, "max_overflow": 20} if poolclass is None or issubclass(poolclass, QueuePool) else {}
+    engine = create_engine(url, **sized, **chosen)
     ping_when_idle(engine, PING_AFTER)
     return engine
 
@@ -373,17 +371,22 @@ def new_ord_no() -> str:
 class OrderStore:
     """Orders and their event log in one database."""
 
-    def __init__(self, url: str, *, webhook_urls: Iterable[str] = ()):
+    def __init__(self, url: str, *, webhook_urls: Iterable[str] = (), poolclass: type[Pool] | None = None):
         self.url = url
         self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(url, poolclass)
         # Reads are single statements: in autocommit they need no BEGIN and no ROLLBACK round trip.
         self.reads: Engine = (self.engine if self.engine.dialect.name == "sqlite"
                               else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._statements: dict[tuple, Any] = {}  # transitions' statements by shape (_order_update)
+        # A child forked with this store (gunicorn --preload) must not share the parent's pooled
+        # connections: it forgets them unclosed (closing would end the parent's sessions) and opens
+        # its own. Registered per store, holding it weakly: a store gone leaves a no-op behind.
+        os.register_at_fork(after_in_child=functools.partial(_forget_parent_connections, weakref.ref(self)))
         self._prepare_schema()
-        self._checkout_read = _DriverRead(GET_CHECKOUT_ORDER, self.engine, keep=self.engine.pool.size())
-        _STORES.add(self)
+        # SQLite's connections are in the driver's autocommit mode already (_sqlite_pragmas).
+        self._checkout_read = CompiledRead(GET_CHECKOUT_ORDER, self.engine,
+                                           driver_autocommits=self.engine.dialect.name == "sqlite")
 
     def _prepare_schema(self, tries: int = 5) -> None:
         """Create an empty database at the newest schema; refuse one at another revision (SchemaError)."""
@@ -462,9 +465,9 @@ class OrderStore:
         return Order(*row) if row else None
 
     def checkout_order(self, ord_no: str) -> CheckoutOrder | None:
-        """The order's checkout columns, or None: `get` without SQLAlchemy's per-call layers, for the hot page."""
+        """The order's checkout columns, or None: one compiled read on a driver cursor, for the hot page."""
         if "\x00" in ord_no:
-            return None
+            return None  # as in `get`
         row = self._checkout_read.first(ord_no=ord_no)
         return CheckoutOrder(*row) if row else None
 
@@ -689,102 +692,14 @@ class OrderStore:
             return conn.execute(select(func.count()).select_from(orders)).scalar_one()
 
     def dispose(self) -> None:
-        """Close pooled connections, and those the checkout read keeps."""
-        self._checkout_read.close()
+        """Close the pooled connections (the store opens new ones when used again)."""
         self.engine.dispose()
 
-    def _after_fork_in_child(self) -> None:
-        # The parent's connections are its own: forget them unclosed, and open fresh ones here.
-        self._checkout_read.forget()
-        self.engine.dispose(close=False)
 
-
-_STORES: "weakref.WeakSet[OrderStore]" = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for store in list(_STORES):
-        store._after_fork_in_child()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-class _DriverRead:
-    """One SELECT compiled once for the engine's dialect, run on driver connections kept for it alone.
-
-    The checkout page reads an order on every view; SQLAlchemy's per-execute layers (a Connection,
-    the statement's cache key, the result object) and the pool's checkout and checkin measured as
-    most of that read (bench/). This keeps its own idle connections instead: taken from the engine
-    (so its connect events apply) and detached from the pool (so the pool's limits still hold for
-    everything else), in autocommit so none sits idle in a transaction, closed after any driver
-    error, with one retry when the error was a lost connection. The dialect's paramstyle and the
-    columns' result processors are honoured, so any URL the store accepts works.
-    """
-
-    def __init__(self, statement, engine: Engine, keep: int):
-        dialect = engine.dialect
-        compiled = statement.compile(dialect=dialect)
-        self.engine, self.keep = engine, keep
-        self.sql = compiled.string
-        self.positional = compiled.positiontup if compiled.positional else None
-        self.processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                                for column in statement.selected_columns)
-        self.idle: deque = deque()  # append and pop are atomic: no lock between threads
-
-    def first(self, **params: Any) -> tuple | None:
-        """The first row for these bind values, or None."""
-        args = tuple(params[name] for name in self.positional) if self.positional is not None else params
-        dialect = self.engine.dialect
-        for attempt in (1, 2):
-            connection = self._take()
-            try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(self.sql, args)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
-            except dialect.loaded_dbapi.Error as exc:
-                lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
-                connection.close()
-                if not lost or attempt == 2:
-                    raise
-                self.close()  # the server went away: the idle ones are gone too
-                continue
-            self._give_back(connection)
-            if row is None or not any(self.processors):
-                return row
-            return tuple(value if process is None else process(value)
-                         for process, value in zip(self.processors, row))
-
-    def _take(self):
-        try:
-            return self.idle.pop()
-        except IndexError:
-            connection = self.engine.raw_connection()
-            connection.detach()
-            self.engine.dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
-            return connection
-
-    def _give_back(self, connection) -> None:
-        if len(self.idle) < self.keep:
-            self.idle.append(connection)
-        else:
-            connection.close()
-
-    def close(self) -> None:
-        """Close the idle connections (one in use meanwhile is kept when given back)."""
-        while True:
-            try:
-                connection = self.idle.pop()
-            except IndexError:
-                return
-            connection.close()
-
-    def forget(self) -> None:
-        """In a forked child: drop the parent's connections without closing them (that would end its sessions)."""
-        self.idle = deque()
+def _forget_parent_connections(store_ref: "weakref.ref[OrderStore]") -> None:
+    store = store_ref()
+    if store is not None:
+        store.engine.dispose(close=False)
 
 
 # These modules' tables belong to `metadata` too (created with it, compared with the migrations).

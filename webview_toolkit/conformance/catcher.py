@@ -1,7 +1,8 @@
 """The guided payment's tiny local server: it serves the auth form at / and catches the result at /return.
 
-It binds to 127.0.0.1 unless told otherwise, answers only those two paths, keeps the
-first result posted to /return, and lets the caller wait for it with a bound.
+It binds to 127.0.0.1 unless told otherwise, answers only those two paths (and the pages'
+stylesheet, frame.py), keeps the first result posted to /return, and lets the caller wait
+for it with a bound.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Callable, Mapping
 from flask import Flask, render_template, request
 from jinja2 import StrictUndefined
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from ..frame import frame_blueprint
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RETURN_PATH = "/return"
@@ -76,6 +79,7 @@ class ResultCatcher:
     def _app(self) -> Flask:
         app = Flask(__name__, template_folder=str(TEMPLATES))
         app.jinja_env.undefined = StrictUndefined
+        app.register_blueprint(frame_blueprint())  # the pages' frame and its stylesheet (frame.py)
 
         @app.get("/")
         def pay_page():

@@ -10,6 +10,7 @@ from jinja2 import StrictUndefined
 
 from .. import csp, guards
 from ..config import DEFAULTS, from_environment, instance_path, resolve
+from ..frame import STATIC_PATH, STYLESHEET, frame_blueprint
 from ..kispg.client import base_url_for
 from . import (api, checkout, device, device_reports, edge, errors, escape_offer, extensions, health, noti,
                results, returns)
@@ -60,6 +61,9 @@ def init_app(app: Flask, url_prefix: str = "") -> None:
                                      static_folder=None if own else "static", static_url_path="/static"),
                            url_prefix=prefix or None)
     app.jinja_env.globals["webview_static_path"] = prefix + "/static"
+    # The frame all pages share (frame.py) and its stylesheet, under the service's own mount point.
+    app.register_blueprint(frame_blueprint(), url_prefix=prefix or None)
+    app.jinja_env.globals["webview_stylesheet_path"] = prefix + STATIC_PATH + "/" + STYLESHEET
     for blueprint in (health.bp, checkout.bp, returns.bp, results.bp, device.bp, device_reports.bp, noti.bp):
         app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.register_blueprint(api.bp, url_prefix=prefix + api.PREFIX)

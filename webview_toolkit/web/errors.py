@@ -44,7 +44,7 @@ def http_error(error: HTTPException):
     else:
         title, message = PAGES.get(status, GENERIC)
         response = current_app.make_response(
-            render_template("errors/message.html", title=title, message=message, link=None))
+            render_template("errors/message.html", title=title, message=message))
     response.status_code = status
     for name, value in error.get_headers():
         if name.lower() not in ("content-type", "content-length"):

@@ -33,13 +33,12 @@ def kispg_return():
                             tid=request.form.get("tid"))
             return render_template("errors/message.html", title="결제 가능 시간이 지났습니다",
                                    message="주문이 만료되어 결제를 승인하지 않았습니다. 청구된 금액은 없습니다. "
-                                           "상점에서 다시 주문해 주세요.", link=None), 410
+                                           "상점에서 다시 주문해 주세요."), 410
         outcome = payments().handle_return(request.form.to_dict(flat=True), kispg_ord_no, token, returning=returning)
     except PaymentError as exc:
         # %r: the posted tid is the sender's text; quoted, it cannot start a forged log line.
         current_app.logger.warning("returnUrl refused for order %s tid=%r: %s", exc.ord_no, request.form.get("tid"), exc)
         return render_template("errors/message.html", title="결제 결과를 확인할 수 없습니다",
                                message="결제 결과가 주문과 일치하지 않아 승인하지 않았습니다. "
-                                       "결제가 진행되지 않았으니 다시 시도해 주세요.", link=None,
-                               ), exc.status
+                                       "결제가 진행되지 않았으니 다시 시도해 주세요."), exc.status
     return redirect(url_for("results.page", ord_no=outcome.order.ord_no), code=303)

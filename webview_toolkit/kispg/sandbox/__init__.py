@@ -17,6 +17,7 @@ from flask.blueprints import BlueprintSetupState
 from jinja2 import StrictUndefined
 
 from ... import csp, guards
+from ...frame import frame_blueprint
 from ...registry import Registry
 from . import admin, api, vacnt, window
 from .delays import CONFIG_KEY as DELAY_KEY, parse_delays
@@ -55,6 +56,8 @@ def init_sandbox(app: Flask, registry: Registry | None = None) -> SandboxState:
 def create_sandbox_blueprint(registry: Registry | None = None) -> Blueprint:
     """The sandbox blueprint; registry overrides load_registry() (tests pass a small one)."""
     bp = Blueprint("kispg_sandbox", __name__, template_folder=str(TEMPLATES))
+    # The pages' frame and stylesheet (frame.py), served under the sandbox's own prefix wherever it is mounted.
+    bp.register_blueprint(frame_blueprint())
     bp.add_url_rule("/v2/auth", view_func=window.auth, methods=["POST"])
     bp.add_url_rule("/v2/auth/choose", view_func=window.choose, methods=["POST"])
     bp.add_url_rule("/v2/auth/finish", view_func=window.finish, methods=["POST"])
