@@ -6,7 +6,8 @@ about 65 µs on SQLite (the Connection, the statement's cache key, the result ob
 pool's checkout and checkin. Connections kept aside would save those 5 µs at the price of a pool
 of our own; this takes them from `engine.raw_connection()`, so whatever pool the engine has
 (QueuePool, SingletonThreadPool for `sqlite://`, StaticPool, NullPool, AssertionPool) keeps its
-limits, its events and its pre-ping, and nothing here outlives the engine or needs care after a fork.
+limits and its events (the store's ping after idling), and nothing here outlives the engine or needs
+care after a fork. A connection the server dropped fails the read once; it is read again on a fresh one.
 """
 from __future__ import annotations
 
@@ -37,8 +38,23 @@ class CompiledRead:
         self.toggle_autocommit = not driver_autocommits
 
     def first(self, **params: Any) -> tuple | None:
-        """The first row for these bind values, or None."""
+        """The first row for these bind values, or None; read again once if the server had dropped the connection."""
         args = tuple(params[name] for name in self.positional) if self.positional is not None else params
+        try:
+            row = self._run(args)
+        except _Lost:
+            # A pooled connection is pinged only after sitting idle (store.ping_when_idle): one the
+            # server dropped meanwhile (a restart) fails here. A read changes nothing, so reading
+            # again on a fresh connection is safe; any other error is the caller's to see.
+            row = self._run(args, retry=False)
+        if row is None or not self.processors:
+            return row
+        values = list(row)
+        for index, process in self.processors:
+            values[index] = process(values[index])
+        return tuple(values)
+
+    def _run(self, args, retry: bool = True) -> tuple | None:
         connection = self.engine.raw_connection()
         try:
             driver = connection.dbapi_connection
@@ -52,15 +68,18 @@ class CompiledRead:
                 cursor.close()
             if self.toggle_autocommit:
                 self.dialect.reset_isolation_level(driver)
-        except BaseException:
+        except BaseException as exc:
             # Whatever state a failed read left the connection in, the pool never hands it out again.
+            lost = (retry and isinstance(exc, self.dialect.loaded_dbapi.Error)
+                    and self.dialect.is_disconnect(exc, connection.dbapi_connection, None))
             connection.invalidate()
+            if lost:
+                raise _Lost() from exc
             raise
         finally:
             connection.close()
-        if row is None or not self.processors:
-            return row
-        values = list(row)
-        for index, process in self.processors:
-            values[index] = process(values[index])
-        return tuple(values)
+        return row
+
+
+class _Lost(Exception):
+    """The read's connection had been dropped by the server: worth one more try on a fresh one."""
