@@ -221,9 +221,9 @@ def test_a_failed_read_raises_and_leaves_the_store_usable(any_store):
     assert any_store.checkout_order(order.ord_no) == expected_checkout(any_store, order.ord_no)
 
 
-def test_a_read_after_the_server_dropped_every_session_reconnects(database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no server to drop a session")
+def test_a_read_after_the_server_dropped_every_session_reconnects(pg_cluster):
+    """PostgreSQL only: SQLite has no server to drop a session."""
+    database_url = pg_cluster.create_database()
     store = OrderStore(database_url)
     order = make(store)
     store.checkout_order(order.ord_no)
@@ -234,6 +234,7 @@ def test_a_read_after_the_server_dropped_every_session_reconnects(database_url):
     engine.dispose()
     assert store.checkout_order(order.ord_no) == expected_checkout(store, order.ord_no)
     store.dispose()
+    pg_cluster.drop_database(database_url)
 
 
 def test_dispose_closes_connections_and_the_store_reopens_them(any_store):
