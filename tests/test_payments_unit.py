@@ -55,6 +55,33 @@ def test_every_approval_outcome(shop, fault, status, events, approvals):
         assert order.attempt_no == 2 and shop.checkout(ord_no)[0] == f"{ord_no}-2"
 
 
+@pytest.mark.parametrize("fault", ["decline", "not_sent", "connect", "firewall"])
+def test_an_attempt_kispg_charged_under_another_tid_is_not_ended_by_our_failed_approval(shop, fault):
+    """Two windows of one attempt: KISPG approved the second by itself (its 3001 never arrived), and our
+    approval of the first, posted back, fails. Only an inquiry by the attempt's ordNo shows the charge."""
+    ord_no = shop.order()
+    first = shop.form(ord_no)
+    shop.kispg.self_approve(shop.kispg.authenticate(shop.checkout(ord_no)[0], AMOUNT))
+    shop.kispg.arm("approve", fault)
+    assert shop.post(ord_no, first).order.status == "paid"
+    kinds = shop.kinds(ord_no)
+    assert kinds[kinds.index("approval_claimed") + 1:] == ["approval_unknown", "reconciled_paid"]
+    order = shop.store.get(ord_no)
+    assert order.attempt_no == 1  # no second attempt, so no second charge
+    assert sum(shop.kispg.approvals.values()) == 1 and shop.kispg.cancels == []
+
+
+def test_an_ended_attempt_whose_inquiry_fails_waits_for_kispg(shop):
+    ord_no = shop.order()
+    shop.kispg.arm("approve", "decline")
+    shop.kispg.arm("inquire", "timeout")
+    shop.kispg.arm("inquire", "timeout")
+    assert shop.post(ord_no, shop.form(ord_no)).order.status == "unknown"
+    assert shop.store.get(ord_no).attempt_no == 1
+    assert shop.payments.reconcile(ord_no).status == "failed"  # KISPG answers: nothing held, next attempt open
+    assert shop.store.get(ord_no).attempt_no == 2
+
+
 def test_an_already_processed_answer_is_settled_by_inquiry(shop):
     ord_no = shop.order()
     form = shop.form(ord_no)

@@ -285,8 +285,27 @@ class Payments:
                                      **_approval_columns(result)) or self.store.get(ord_no)
 
     def _failed(self, order: Order, event: str, detail: dict, result_cd: str | None, message: str) -> Order:
-        return self.store.transition(order.ord_no, S.FAILED, event, detail=detail, new_attempt=True,
-                                     result_cd=result_cd, result_msg=message) or self.store.get(order.ord_no)
+        """Our approval did not happen: the attempt ends once KISPG confirms it holds nothing under its ordNo.
+
+        A decline, or an approval never sent, speaks only of our tid. KISPG has been seen approving
+        by itself (KISPG_FACTS.md), under another tid of the same ordNo: opening the next attempt
+        while that one stands would let the shopper pay twice (the stateful test found it).
+        """
+        try:
+            self.client.inquire(ord_no=order.kispg_ord_no, goods_amt=order.goods_amt)
+        except kispg_errors.DeclinedError as exc:
+            if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
+                return self._review(order, "approval_mismatch", f"KISPG holds a transaction under "
+                                    f"{order.kispg_ord_no} for another amount: {exc.result_cd}")
+            return self.store.transition(order.ord_no, S.FAILED, event, new_attempt=True,
+                                         detail={**detail, "inquiry": "nothing held under this attempt's ordNo"},
+                                         result_cd=result_cd, result_msg=message) or self.store.get(order.ord_no)
+        except kispg_errors.KispgError as exc:
+            inquiry = f"{type(exc).__name__}: {exc}"
+        else:
+            inquiry = "KISPG holds a payment under this attempt's ordNo"
+        # KISPG holds a payment for this attempt, or cannot say: settle it by inquiry before anything else.
+        return self._unknown(order, {**detail, "not": event, "inquiry": inquiry})
 
     def _unknown(self, order: Order, detail: dict) -> Order:
         moved = self.store.transition(order.ord_no, S.UNKNOWN, "approval_unknown", detail=detail)
