@@ -14,20 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import statistics
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
 from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
-                     gunicorn, machine, postgresql, running, tree_cpu_seconds)
+                     gunicorn, machine, postgresql, running, scratch, tree_cpu_seconds)
 from webview_toolkit.kispg.testing import parse_result_form
 
 TOKEN = "bench-api-token"
@@ -116,13 +113,12 @@ def main() -> None:
     if args.quick:
         args.seconds = 5
     print(machine())
-    work = Path(tempfile.mkdtemp(prefix="bench-service-"))
     key = secrets.token_urlsafe(48)
     merchant = {"KISPG_MID": BENCH_MID, "KISPG_MERCHANT_KEY": key}
     sandbox_port = free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     figures = {}
-    try:
+    with scratch("bench-service-") as work:
         with running([str(VENV_BIN / "webview-toolkit"), "sandbox", "--port", str(sandbox_port)], merchant,
                      f"{sandbox}/_faults", work / "sandbox.log") as sandbox_process, postgresql() as cluster:
             databases = {"SQLite": lambda: f"sqlite:///{work / (secrets.token_hex(4) + '.sqlite3')}"}
@@ -146,12 +142,6 @@ def main() -> None:
                         used = {part: seconds - before[part] for part, seconds in cpu(roots).items()}
                         figures[name, model]["cpu"] = {part: seconds * 1000 / figures[name, model]["count"]
                                                        for part, seconds in used.items()}
-    except Exception:
-        for log in sorted(work.glob("*.log")):
-            print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}")
-        raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     print(f"gunicorn, 4 workers, one sandbox process, {args.shoppers} shoppers, {args.seconds:g} s; "
           f"target {TARGET:g} checkouts/s")
     print(f"{'database':<12}{'model':<19}{'checkouts':>10}{'checkouts/s':>13}{'target':>8}{'p50 ms':>9}"

@@ -18,21 +18,18 @@ import argparse
 import itertools
 import multiprocessing
 import secrets
-import shutil
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
 from bench_service import TOKEN, AuthForm
 from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
-                     gunicorn, machine, running)
+                     gunicorn, machine, running, scratch)
 from webview_toolkit.kispg.testing import parse_result_form
 
 TARGET_P99_MS = 50.0
@@ -177,12 +174,11 @@ def main() -> None:
     if args.quick:
         args.payers, args.delay, args.others = 10, 1.0, 10
     print(machine())
-    work = Path(tempfile.mkdtemp(prefix="bench-slow-kispg-"))
     merchant = {"KISPG_MID": BENCH_MID, "KISPG_MERCHANT_KEY": secrets.token_urlsafe(48)}
     sandbox_port = free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     figures = {}
-    try:
+    with scratch("bench-slow-kispg-") as work:
         with running([str(VENV_BIN / "webview-toolkit"), "sandbox", "--port", str(sandbox_port),
                       "--delay", f"payment={args.delay:g}"], merchant, f"{sandbox}/_faults", work / "sandbox.log"):
             for name, options in MODELS.items():
@@ -194,12 +190,6 @@ def main() -> None:
                 with running(gunicorn("webview_toolkit.web:create_app()", port, **options), env, f"{base}/healthz",
                              work / f"service-{name.split()[0]}.log"):
                     figures[name] = measure(base, sandbox, args.payers, args.clients, args.others)
-    except Exception:
-        for log in sorted(work.glob("*.log")):
-            print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}")
-        raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     print(f"every approval {args.delay:g} s (sandbox --delay), {args.payers} shoppers paying at once, "
           f"{args.clients} other clients loading checkout and result pages of other orders meanwhile; SQLite")
     print(f"{'model':<19}{'pages':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -115,3 +117,17 @@ def machine() -> str:
                   if line.startswith("model name")), "unknown CPU")
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return (f"nproc {len(os.sched_getaffinity(0))} ({model}), Python {sys.version.split()[0]}, load average before the run {load}")
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary folder for one benchmark's servers; their *.log tails are printed if the run fails."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    except Exception:
+        for log in sorted(work.glob("*.log")):
+            print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}")
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
