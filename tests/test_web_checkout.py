@@ -71,11 +71,14 @@ def test_merchant_key_is_not_in_the_page(client):
         assert MERCHANT_KEY not in html
 
 
-def test_hostile_user_agent_is_escaped(client):
+def test_the_page_never_echoes_the_user_agent(client):
+    """The page is built from what the User-Agent means (an iPhone's mobile window), never from its text."""
     ord_no = create_order(client)
-    ua = UA["safari_ios"] + ' "><script>alert(1)</script>'
+    ua = UA["safari_ios"] + ' "><script>alert(1)</script> ua-marker-7f3a'
+    form = checkout_form(client, ord_no, ua)
+    assert (form.fields["model"], form.target) == ("MOB", "_self")
     html = client.get(f"/checkout/{ord_no}", headers={"User-Agent": ua}).get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in html
+    assert "ua-marker-7f3a" not in html and "alert(1)" not in html  # neither raw nor escaped
 
 
 def test_goods_name_is_escaped(client):

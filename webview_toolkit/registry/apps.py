@@ -36,11 +36,6 @@ class App:
     notes: str
     file: str
 
-    @property
-    def name(self) -> str:
-        """The Korean name, as shoppers know the app."""
-        return self.name_ko
-
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (used by `registry list --format json`)."""
         return {
