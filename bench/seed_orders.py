@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from webview_toolkit.store import attempts, events, orders
+from webview_toolkit.tables import attempts, events, orders
 from webview_toolkit.webhooks.outbox import DELIVERED, PENDING, RETRY_FOR, event_type_for, outbox
 
 # status: (share, the attempt's outcome, the event that put it there)

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from webview_toolkit.store import metadata
+from webview_toolkit.tables import metadata
 
 RELEASED = Path(__file__).parent / "data" / "released"
 

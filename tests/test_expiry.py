@@ -9,7 +9,7 @@ from sqlalchemy import update
 from webview_toolkit.lifecycle import OrderStatus as S
 
 from webview_toolkit import expiry
-from webview_toolkit.store import orders
+from webview_toolkit.tables import orders
 from webview_toolkit.web.extensions import services
 
 from .service_helpers import UA, checkout_form, create_order, pay, sandbox_result

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import inspect
 
 from webview_toolkit import migrations
-from webview_toolkit.store import OrderStore, make_engine, metadata, new_ord_no
+from webview_toolkit.engines import make_engine
+from webview_toolkit.store import OrderStore, new_ord_no
+from webview_toolkit.tables import metadata
 
 from .migration_helpers import disposing, released_order, released_schema
 

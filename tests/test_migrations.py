@@ -5,7 +5,8 @@ from sqlalchemy import create_engine, text
 
 from webview_toolkit import migrations
 from webview_toolkit.cli import main
-from webview_toolkit.store import OrderStore, make_engine
+from webview_toolkit.engines import make_engine
+from webview_toolkit.store import OrderStore
 
 from .migration_helpers import disposing, released_order, released_schema, schema_differences
 

@@ -167,7 +167,7 @@ def age(app, ord_no, seconds=60):
 
     from sqlalchemy import update
 
-    from webview_toolkit.store import orders
+    from webview_toolkit.tables import orders
     with services(app).store.engine.begin() as conn:
         conn.execute(update(orders).where(orders.c.ord_no == ord_no)
                      .values(updated_at=datetime.now(timezone.utc) - timedelta(seconds=seconds)))

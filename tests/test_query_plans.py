@@ -26,7 +26,8 @@ from sqlalchemy import event, inspect
 from webview_toolkit import expiry
 from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.payments import Payments
-from webview_toolkit.store import OrderStore, new_ord_no, orders
+from webview_toolkit.store import OrderStore, new_ord_no
+from webview_toolkit.tables import orders
 from webview_toolkit.webhooks import delivery
 
 from .fake_kispg import FakeKispg

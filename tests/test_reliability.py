@@ -20,7 +20,7 @@ from webview_toolkit.cli import main
 from webview_toolkit.kispg.client import KispgClient
 from webview_toolkit.kispg.errors import DeclinedError
 from webview_toolkit.kispg.testing import FormParser, parse_result_form
-from webview_toolkit.store import orders as orders_table
+from webview_toolkit.tables import orders as orders_table
 from webview_toolkit.web.extensions import services
 
 from .service_helpers import MERCHANT_KEY, MID, ORDER, UA

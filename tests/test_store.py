@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import AssertionPool, NullPool, QueuePool, SingletonThreadPool, StaticPool
 
 from webview_toolkit.lifecycle import OrderStatus as S
-from webview_toolkit.store import CheckoutOrder, OrderStore, TidInUse, UndeclaredTransition, new_ord_no, orders
+from webview_toolkit.records import CheckoutOrder
+from webview_toolkit.store import OrderStore, TidInUse, UndeclaredTransition, new_ord_no
+from webview_toolkit.tables import orders
 
 pytestmark = pytest.mark.postgres
 

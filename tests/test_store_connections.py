@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from webview_toolkit import store as store_module
+from webview_toolkit import engines
 from webview_toolkit.lifecycle import S
 from webview_toolkit.store import OrderStore, new_ord_no
 
@@ -19,7 +19,7 @@ def pg_url(pg_cluster):
 
 
 def open_store(url, monkeypatch, ping_after):
-    monkeypatch.setattr(store_module, "PING_AFTER", ping_after)
+    monkeypatch.setattr(engines, "PING_AFTER", ping_after)
     return OrderStore(url)
 
 
@@ -103,7 +103,7 @@ def test_attempt_and_order_is_one_read_of_both(pg_url, monkeypatch):
 
 
 def test_transitions_apply_in_one_commit_each_with_its_event(pg_url, monkeypatch):
-    from webview_toolkit.store import Change
+    from webview_toolkit.records import Change
 
     store = open_store(pg_url, monkeypatch, ping_after=60)
     order = make(store)
@@ -123,7 +123,8 @@ def test_transitions_apply_in_one_commit_each_with_its_event(pg_url, monkeypatch
 
 
 def test_a_tid_in_use_undoes_every_change_of_the_commit(pg_url, monkeypatch):
-    from webview_toolkit.store import Change, TidInUse
+    from webview_toolkit.records import Change
+    from webview_toolkit.store import TidInUse
 
     store = open_store(pg_url, monkeypatch, ping_after=60)
     first, second = make(store), make(store)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from .store import metadata
+from .tables import metadata
 from .useragent import ClientContext
 
 OUTCOMES = ("opened", "store", "nothing")

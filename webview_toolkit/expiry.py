@@ -10,7 +10,8 @@ import time
 from datetime import datetime, timezone
 
 from .lifecycle import PAYABLE, OrderStatus
-from .store import CheckoutOrder, OrderStore
+from .records import CheckoutOrder
+from .store import OrderStore
 
 
 def is_past_ttl(order: CheckoutOrder, ttl_seconds: float, now: datetime | None = None) -> bool:

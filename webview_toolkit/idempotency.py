@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .store import OrderStore, metadata
+from .tables import metadata
+
+if TYPE_CHECKING:  # tables.py imports this module to register its table: no import of the store at run time
+    from .store import OrderStore
 
 # Stripe keeps keys for 24 hours; so does this service.
 KEY_TTL = timedelta(hours=24)

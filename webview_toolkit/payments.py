@@ -28,7 +28,8 @@ from .kispg.result_codes import DEFAULT_SUCCESS, SuccessCodes
 from .kispg.signing import verify_auth_result
 from . import vbank
 from .lifecycle import PAYABLE, STUCK, WAITING, OrderStatus
-from .store import Attempt, Change, Order, OrderStore, TidInUse, aware
+from .records import Attempt, Change, Order, aware
+from .store import OrderStore, TidInUse
 
 S = OrderStatus
 # What a shopper reads when a posted failure's code is not in the result-code table: its own

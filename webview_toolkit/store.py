@@ -1,7 +1,8 @@
 """Order persistence on any SQLAlchemy URL (SQLite by default, PostgreSQL for several workers).
 
 State changes are conditional UPDATEs (`... WHERE status IN (...)`): the database,
-not a process lock, decides which request may approve or cancel an order.
+not a process lock, decides which request may approve or cancel an order. The tables are in
+tables.py, the rows it hands out in records.py, the engine for a URL in engines.py.
 """
 from __future__ import annotations
 
@@ -9,128 +10,24 @@ import functools
 import json
 import os
 import secrets
-import time
 import weakref
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
-from enum import StrEnum
-from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-from sqlalchemy import (
-    and_, bindparam, func, or_,
-    BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
-    create_engine, event, insert, select, update,
-)
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
-from sqlalchemy.pool import Pool, QueuePool
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import Pool
 
-from . import vbank
 from .compiled_read import CompiledRead
+from .database import shown_url
+from .engines import make_engine
 from .lifecycle import OrderStatus, S, sources
 from .logs import log_order_event
-
-# Constraint names as Alembic's migrations spell them, so the two always compare equal.
-metadata = MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s"})
-
-orders = Table(
-    "orders", metadata,
-    Column("ord_no", String(40), primary_key=True),
-    # Indexed with next_check_at below (ix_orders_status_next_check_at), which serves status alone too.
-    Column("status", String(24), nullable=False),
-    Column("goods_nm", String(200), nullable=False),
-    # Amounts: the guide allows 15 digits, beyond a 32-bit INTEGER (PostgreSQL refuses past 2,147,483,647).
-    Column("goods_amt", BigInteger, nullable=False),
-    Column("ord_nm", String(60), nullable=False),
-    Column("ord_tel", String(20), nullable=False),
-    Column("ord_email", String(120)),
-    Column("pay_method", String(10)),
-    Column("mbs_usr_id", String(40)),
-    Column("user_ip", String(40)),
-    # The current attempt's tid; a tid belongs to one order forever (also unique over attempts).
-    Column("tid", String(30), unique=True),
-    Column("result_cd", String(8)),
-    Column("result_msg", String(200)),
-    Column("pay_method_result", String(10)),
-    Column("app_no", String(20)),
-    Column("app_dtm", String(14)),
-    Column("card_code", String(4)),
-    Column("fn_nm", String(40)),
-    Column("easy_pay_cd", String(4)),
-    Column("cancelled_amt", BigInteger, nullable=False, default=0),
-    Column("status_before_cancel", String(24)),
-    Column("pending_cancel_amt", BigInteger),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    # Which attempt the checkout page offers and a return may complete (see order_attempts).
-    Column("attempt_no", Integer, nullable=False, default=1, server_default="1"),
-    # No inquiry for this order before then, whoever asks (result-page views included).
-    Column("next_check_at", DateTime(timezone=True)),
-    # The KISPG_ENV the order was created under (sandbox, test, prod); NULL for orders from before it was kept.
-    Column("environment", String(10)),
-    # The shop's own order id (unique: one shop per service) and its JSON metadata, echoed back.
-    Column("merchant_order_id", String(64)),
-    Column("merchant_metadata", Text),
-    # GET /api/orders walks newest first by (created_at, ord_no).
-    # A virtual account issued for the order (guide §3.2.2 vacntNo 20, lmtDay 8; the bank by §9 code).
-    Column("vacnt_no", String(20)),
-    Column("vbank_cd", String(3)),
-    Column("vacnt_holder", String(30)),
-    Column("lmt_day", String(8)),
-    UniqueConstraint("merchant_order_id", name="uq_orders_merchant_order_id"),
-    Index("ix_orders_created_at_ord_no", "created_at", "ord_no"),
-    # A reconcile pass reads only the stuck orders whose inquiry is due (store.due_for_check).
-    Index("ix_orders_status_next_check_at", "status", "next_check_at"),
-)
-
-events = Table(
-    "order_events", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ord_no", String(40), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("detail", Text, nullable=False),
-)
-
-# One row per checkout attempt: KISPG sees each under its own ordNo (it refuses an ordNo it has seen).
-attempts = Table(
-    "order_attempts", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ord_no", String(40), ForeignKey("orders.ord_no"), nullable=False),
-    Column("n", Integer, nullable=False),
-    Column("kispg_ord_no", String(40), nullable=False, unique=True),
-    # The per-checkout secret in returnUrl: a return without it changes nothing.
-    Column("token", String(64), nullable=False),
-    Column("tid", String(30), unique=True),
-    Column("outcome", String(24), nullable=False),
-    Column("result_cd", String(8)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("ord_no", "n", name="uq_order_attempts_ord_no_n"),
-)
-
-
-class AttemptOutcome(StrEnum):
-    """What became of one attempt (the order's status says what became of the order)."""
-
-    OPEN = "open"  # the form was offered; nothing came back yet
-    AUTHENTICATED = "authenticated"
-    APPROVED = "approved"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    NEEDS_REVIEW = "needs_review"
-    EXPIRED = "expired"
-
-
-# The attempt's outcome that follows from the order entering a state (cancels leave it alone).
-OUTCOME_FOR = MappingProxyType({
-    S.AUTHENTICATED: AttemptOutcome.AUTHENTICATED, S.PAID: AttemptOutcome.APPROVED,
-    S.AWAITING_DEPOSIT: AttemptOutcome.APPROVED, S.FAILED: AttemptOutcome.FAILED,
-    S.UNKNOWN: AttemptOutcome.UNKNOWN, S.NEEDS_REVIEW: AttemptOutcome.NEEDS_REVIEW,
-    S.EXPIRED: AttemptOutcome.EXPIRED,
-})
-
+from .records import OUTCOME_FOR, Attempt, AttemptOutcome, Change, CheckoutOrder, Order, attempt_ord_no
+from .tables import attempts, events, metadata, orders
+from .webhooks import outbox
 
 class StoreError(Exception):
     """A change the database refused."""
@@ -142,125 +39,6 @@ class TidInUse(StoreError):
 
 class UndeclaredTransition(StoreError, ValueError):
     """A change that lifecycle.TRANSITIONS does not declare: a bug in the caller."""
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One declared change for `OrderStore.transitions`: the arguments `transition` takes."""
-
-    to: OrderStatus
-    event: str
-    detail: dict | None = None
-    only_from: Iterable[OrderStatus] | None = None
-    expect_tid: str | None = None
-    attempt: int | None = None
-    bind_tid: str | None = None
-    new_attempt: bool = False
-    values: Mapping[str, Any] = field(default_factory=dict)  # column values to set besides status
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """What the shop asked to be paid and which attempt pays it: the head of every order row, all the checkout reads."""
-
-    ord_no: str
-    status: str
-    goods_nm: str
-    goods_amt: int
-    ord_nm: str
-    ord_tel: str
-    ord_email: str | None
-    pay_method: str | None
-    mbs_usr_id: str | None
-    user_ip: str | None
-    created_at: datetime  # the checkout refuses a created order past WEBVIEW_ORDER_TTL
-    attempt_no: int
-
-    @property
-    def kispg_ord_no(self) -> str:
-        """The ordNo KISPG sees for the current attempt."""
-        return attempt_ord_no(self.ord_no, self.attempt_no)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutOrder(OrderRequest):
-    """What the checkout page reads on every view: the order's request and the current attempt's token."""
-
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class Order(OrderRequest):
-    """One order as stored: what was ordered, then what the payment made of it."""
-
-    tid: str | None
-    result_cd: str | None
-    result_msg: str | None
-    pay_method_result: str | None
-    app_no: str | None
-    app_dtm: str | None
-    card_code: str | None
-    fn_nm: str | None
-    easy_pay_cd: str | None
-    cancelled_amt: int
-    status_before_cancel: str | None
-    pending_cancel_amt: int | None
-    updated_at: datetime
-    next_check_at: datetime | None
-    environment: str | None
-    merchant_order_id: str | None = None
-    merchant_metadata: str | None = None  # JSON text of an object
-    vacnt_no: str | None = None
-    vbank_cd: str | None = None
-    vacnt_holder: str | None = None
-    lmt_day: str | None = None
-
-    @property
-    def remaining_amt(self) -> int:
-        """What is still charged: the amount less everything cancelled."""
-        return self.goods_amt - self.cancelled_amt
-
-    def as_dict(self, attempts: "Iterable[Attempt]" = ()) -> dict[str, Any]:
-        """The JSON shape of `GET /api/orders/<ordNo>`."""
-        return {
-            "ordNo": self.ord_no, "status": self.status, "goodsNm": self.goods_nm,
-            "goodsAmt": self.goods_amt, "cancelledAmt": self.cancelled_amt,
-            "remainingAmt": self.remaining_amt, "payMethod": self.pay_method_result or self.pay_method,
-            "tid": self.tid, "resultCd": self.result_cd, "resultMsg": self.result_msg,
-            "appNo": self.app_no, "appDtm": self.app_dtm, "cardCode": self.card_code, "fnNm": self.fn_nm,
-            "easyPayCd": self.easy_pay_cd,
-            "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at),
-            "attempts": [attempt.as_dict() for attempt in attempts],
-            "environment": self.environment,
-            "merchantOrderId": self.merchant_order_id,
-            "metadata": json.loads(self.merchant_metadata) if self.merchant_metadata else {},
-            "virtualAccount": self.virtual_account(),
-        }
-
-    def virtual_account(self) -> dict[str, Any] | None:
-        """The issued virtual account as the API shows it (bank name from the §9 table), or None."""
-        return vbank.account_of(self).as_dict() if self.vacnt_no else None
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One checkout attempt of an order, as stored."""
-
-    ord_no: str
-    n: int
-    kispg_ord_no: str
-    token: str
-    tid: str | None
-    outcome: str
-    result_cd: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        """The attempt as the API shows it (never its token)."""
-        return {"n": self.n, "kispgOrdNo": self.kispg_ord_no, "tid": self.tid, "outcome": self.outcome,
-                "resultCd": self.result_cd, "createdAt": aware(self.created_at).isoformat(),
-                "updatedAt": aware(self.updated_at).isoformat()}
 
 
 ORDER_COLUMNS = tuple(f.name for f in fields(Order))
@@ -290,77 +68,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def aware(moment: datetime) -> datetime:
-    """The moment with its UTC offset (SQLite hands back naive datetimes; they were stored in UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 with the offset, whatever the database handed back."""
-    return aware(moment).isoformat()
-
-
-def attempt_ord_no(ord_no: str, n: int) -> str:
-    """The ordNo KISPG sees for attempt n: the order's own for the first, then `<ordNo>-<n>`."""
-    return ord_no if n == 1 else f"{ord_no}-{n}"
-
-
 def new_token() -> str:
     """An unguessable per-checkout token (192 bits, URL-safe)."""
     return secrets.token_urlsafe(24)
-
-
-# Seconds a pooled connection may sit idle before its next use pings the server first.
-PING_AFTER = 10.0
-
-
-def make_engine(url: str, poolclass: type[Pool] | None = None) -> Engine:
-    """The engine the store uses for `url` (SQLite in WAL with a busy timeout; pooled elsewhere).
-
-    `poolclass` replaces SQLAlchemy's choice for the URL (NullPool behind PgBouncer, StaticPool
-    for one in-memory SQLite database shared by threads).
-    """
-    chosen = {"poolclass": poolclass} if poolclass is not None else {}
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **chosen)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    sized = {"pool_size": 10, "max_overflow": 20} if poolclass is None or issubclass(poolclass, QueuePool) else {}
-    engine = create_engine(url, **sized, **chosen)
-    ping_when_idle(engine, PING_AFTER)
-    return engine
-
-
-def ping_when_idle(engine: Engine, after: float) -> None:
-    """Ping a pooled connection before use only if it sat idle `after` seconds; replace it if the server is gone.
-
-    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip before each of a checkout's
-    ten database calls (bench/profile_service.py). A connection used a moment ago is alive; one
-    idle long enough to have met a restart or an idle timeout is checked first. A server lost
-    meanwhile fails the request that meets it, and SQLAlchemy then replaces the whole pool.
-    """
-    def stamp(_dbapi_connection, record) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    def check(dbapi_connection, record, _proxy) -> None:
-        idle_since = record.info.pop("idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since < after:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as exc:
-            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
-                raise DisconnectionError(str(exc)) from exc  # the pool opens a fresh connection
-            raise
-
-    event.listen(engine.pool, "checkin", stamp)
-    event.listen(engine.pool, "checkout", check)
-
-
-def safe_url(url: str) -> str:
-    """A database URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def new_ord_no() -> str:
@@ -408,7 +118,7 @@ class OrderStore:
                 if attempt == tries - 1:
                     raise
         if revision != migrations.head():
-            raise migrations.SchemaError(migrations.behind_message(safe_url(self.url), revision))
+            raise migrations.SchemaError(migrations.behind_message(shown_url(self.url), revision))
 
     def create(self, **values: Any) -> Order:
         """Insert a new order in `created`, with its first attempt."""
@@ -613,11 +323,11 @@ class OrderStore:
     def _enqueue_webhook(self, conn: Connection, order: Order, at: datetime, *,
                          out_of_cancelling: bool = False) -> None:
         """Queue the webhook event for this change on its own transaction (if the shop is told of it)."""
-        if not self.webhook_urls or _outbox.event_type_for(order.status) is None:
+        if not self.webhook_urls or outbox.event_type_for(order.status) is None:
             return
         rows = conn.execute(select(*(attempts.c[n] for n in ATTEMPT_COLUMNS))
                             .where(attempts.c.ord_no == order.ord_no).order_by(attempts.c.n)).all()
-        _outbox.enqueue_change(conn, order.ord_no, order.status, order.as_dict([Attempt(*r) for r in rows]),
+        outbox.enqueue_change(conn, order.ord_no, order.status, order.as_dict([Attempt(*r) for r in rows]),
                                self.webhook_urls, at,
                                out_of_cancelling=out_of_cancelling)
 
@@ -702,22 +412,3 @@ def _forget_parent_connections(store_ref: "weakref.ref[OrderStore]") -> None:
         store.engine.dispose(close=False)
 
 
-# These modules' tables belong to `metadata` too (created with it, compared with the migrations).
-from . import idempotency as _idempotency  # noqa: E402,F401
-from .webhooks import outbox as _outbox  # noqa: E402
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # The driver's own transaction handling skips BEGIN before DDL, so two workers creating the
-    # schema saw each other's half-made tables: SQLAlchemy's documented recipe hands BEGIN to us.
-    dbapi_connection.isolation_level = None
-    # WAL lets readers run beside the one writer; concurrent returnUrl posts need it.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def _sqlite_begin(connection) -> None:
-    immediate = connection.get_execution_options().get("sqlite_immediate")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

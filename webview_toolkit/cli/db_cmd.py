@@ -27,7 +27,7 @@ def _instance_path() -> str:
 
 
 def _engine(url: str):
-    from ..store import make_engine
+    from ..engines import make_engine
     try:
         return make_engine(url)
     except (ImportError, ArgumentError, ValueError) as exc:
@@ -43,7 +43,7 @@ def db() -> None:
 def upgrade() -> None:
     """Apply every migration the database lacks (a database from before versioning included)."""
     from .. import migrations
-    from ..store import safe_url
+    from ..database import shown_url
 
     url = database_url(_instance_path())
     engine = _engine(url)
@@ -54,16 +54,16 @@ def upgrade() -> None:
     finally:
         engine.dispose()
     if before == after:
-        click.echo(f"{safe_url(url)}: already at {after}")
+        click.echo(f"{shown_url(url)}: already at {after}")
     else:
-        click.echo(f"{safe_url(url)}: upgraded from {before or 'an empty database'} to {after}")
+        click.echo(f"{shown_url(url)}: upgraded from {before or 'an empty database'} to {after}")
 
 
 @db.command()
 def status() -> None:
     """Print the database's schema revision and the newest one; exit 1 when it is behind."""
     from .. import migrations
-    from ..store import safe_url
+    from ..database import shown_url
 
     url = database_url(_instance_path())
     engine = _engine(url)
@@ -75,6 +75,6 @@ def status() -> None:
     finally:
         engine.dispose()
     newest = migrations.head()
-    click.echo(f"{safe_url(url)}: at {revision or 'nothing (empty)'}, newest {newest}")
+    click.echo(f"{shown_url(url)}: at {revision or 'nothing (empty)'}, newest {newest}")
     if revision not in (newest, None):
         raise SystemExit(1)

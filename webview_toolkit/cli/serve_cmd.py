@@ -8,7 +8,7 @@ import click
 from ..config import ConfigError
 from ..lifecycle import STUCK
 from ..migrations import SchemaError
-from ..store import safe_url
+from ..database import shown_url
 from ..web.edge import lan_address
 
 __all__ = ["lan_address", "make_app", "reconcile", "serve"]
@@ -49,7 +49,7 @@ def serve(host: str, port: int, webhook_worker: bool | None) -> None:
     click.echo(f"  local:        {local}/device-test")
     click.echo(f"  phone:        {base}/device-test")
     click.echo(f"  API:          POST {local}/api/orders")
-    click.echo(f"  database:     {safe_url(app.config['WEBVIEW_DATABASE_URL'])}")
+    click.echo(f"  database:     {shown_url(app.config['WEBVIEW_DATABASE_URL'])}")
     legacy = legacy_database(app.instance_path)
     if legacy:
         click.echo(f"  note:         an older database is at {legacy}; to keep using it, "

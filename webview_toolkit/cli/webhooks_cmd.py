@@ -44,7 +44,7 @@ def webhooks() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
 def list_(dead: bool, limit: int) -> None:
     """The newest deliveries: event id, type, order, status, attempts, next attempt, receiver, last error."""
-    from ..store import iso
+    from ..records import iso
     from ..webhooks.delivery import listing
     from ..webhooks.receivers import shown
 

@@ -2,7 +2,7 @@
 from alembic import context
 
 from webview_toolkit import device_reports  # noqa: F401  (its tables join the metadata)
-from webview_toolkit.store import metadata
+from webview_toolkit.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -16,7 +16,8 @@ from ..guards import token_matches
 from ..kispg import specs
 from ..payments import PaymentError
 from ..lifecycle import OrderStatus
-from ..store import iso, new_ord_no
+from ..records import iso
+from ..store import new_ord_no
 from .edge import external_base
 from .extensions import payments, store
 from .order_input import encode_cursor, list_query, order_problems, order_values, problems_message

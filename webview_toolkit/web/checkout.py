@@ -12,7 +12,7 @@ from ..kispg import specs
 from ..kispg.client import base_url_for
 from ..kispg.errors import FieldError
 from ..kispg.signing import edi_date_now, sign
-from ..store import CheckoutOrder
+from ..records import CheckoutOrder
 from ..useragent import ClientContext
 from ..lifecycle import PAYABLE
 from .edge import external_base

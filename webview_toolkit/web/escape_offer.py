@@ -6,7 +6,7 @@ from flask import Config, Flask, request
 from ..config import ConfigError
 from ..escape import ESCAPED_PARAM, Offer, offer_for
 from ..registry import load_registry
-from ..store import CheckoutOrder
+from ..records import CheckoutOrder
 from ..useragent import ClientContext
 
 

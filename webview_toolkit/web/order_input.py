@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..kispg import specs
 from ..lifecycle import OrderStatus
-from ..store import aware
+from ..records import aware
 
 STATUSES = tuple(status.value for status in OrderStatus)
 

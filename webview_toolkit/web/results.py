@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from .. import vbank
 from ..lifecycle import PENDING, WAITING, OrderStatus as S
 from ..registry import load_registry
-from ..store import Order
+from ..records import Order
 from .checkout import SANDBOX_PREFIX
 from .client import request_client
 from .extensions import payments, store

@@ -14,7 +14,8 @@ from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, Un
 from sqlalchemy.engine import Connection
 
 from ..lifecycle import OrderStatus as S
-from ..store import iso, metadata
+from ..records import iso
+from ..tables import metadata
 
 # The one mapping from an order's new state to the event the shop is told of.
 EVENT_TYPES = {
