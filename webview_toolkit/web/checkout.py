@@ -81,7 +81,7 @@ def hidden_inputs(fields: dict[str, str]) -> Markup:
 def page(ord_no: str):
     """The checkout page for a payable order (its current attempt); any other goes to its result page."""
     # Each read through Flask's context proxies costs about a microsecond: read them once (bench/).
-    app, environ = current_app._get_current_object(), request.environ
+    app = current_app._get_current_object()
     config, orders = app.config, store()
     order = orders.checkout_order(ord_no)
     if order is None:
@@ -94,7 +94,7 @@ def page(ord_no: str):
         return redirect(url_for("results.page", ord_no=ord_no))
     csp.allow_kispg_frames()  # the desktop checkout shows the KISPG pay window in an overlay frame
     script_root = request.script_root
-    client = request_client(config, environ.get("HTTP_USER_AGENT", ""))
+    client = request_client(config)
     # Desktop browsers get KISPG's PC window in an overlay iframe (paywindow.py says why).
     window = pay_window(client, config["WEBVIEW_CHECKOUT_MODE"])
     try:
