@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from enum import Enum
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
@@ -75,6 +76,14 @@ class CancelRefused(PaymentError):
     """A cancel that cannot be done in the order's state or for that amount."""
 
     status = 409
+
+
+class Held(Enum):
+    """What KISPG holds under an attempt's ordNo, asked before the attempt ends (Payments._held_under)."""
+
+    NOTHING = "nothing"
+    OTHER_AMOUNT = "other_amount"  # an answer of INQUIRY_HELD_OTHERWISE: a person must look
+    MAYBE = "maybe"  # a payment, or no answer: settle it by inquiry before anything else
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,25 +230,31 @@ class Payments:
         """
         result_cd = form.get("resultCd", "")
         detail = {"resultCd": result_cd, "resultMsg": form.get("resultMsg", ""), "attempt": attempt.n}
-        try:
-            self.client.inquire(ord_no=attempt.kispg_ord_no, goods_amt=order.goods_amt)
-        except kispg_errors.DeclinedError as exc:
-            if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
-                return self._review(order, "failure_unconfirmed",
-                                    f"KISPG holds a transaction under {attempt.kispg_ord_no} "
-                                    f"for another amount: {exc.result_cd}")
+        held, why = self._held_under(attempt.kispg_ord_no, order.goods_amt)
+        if held is Held.OTHER_AMOUNT:
+            return self._review(order, "failure_unconfirmed", why)
+        if held is Held.NOTHING:
             moved = self.store.transition(order.ord_no, S.FAILED, "auth_failed", attempt=attempt.n, new_attempt=True,
                                           detail=detail, result_cd=result_cd or None,
                                           result_msg=shopper_message(result_cd))
             return moved or self.store.get(order.ord_no)
-        except kispg_errors.KispgError as exc:
-            detail["inquiry"] = f"{type(exc).__name__}: {exc}"
-        else:
-            detail["inquiry"] = "KISPG holds a payment under this attempt's ordNo"
-        # KISPG holds a payment for this attempt, or cannot say: settle it by inquiry before anything else.
+        detail["inquiry"] = why
         moved = self.store.transition(order.ord_no, S.UNKNOWN, "failure_unconfirmed", attempt=attempt.n,
                                       detail=detail)
         return self.check(moved) if moved else self.store.get(order.ord_no)
+
+    def _held_under(self, kispg_ord_no: str, goods_amt: int) -> tuple[Held, str]:
+        """Ask /v2/order what KISPG holds under an attempt's ordNo before the attempt ends; and why it says so."""
+        try:
+            self.client.inquire(ord_no=kispg_ord_no, goods_amt=goods_amt)
+        except kispg_errors.DeclinedError as exc:
+            if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
+                return Held.OTHER_AMOUNT, (f"KISPG holds a transaction under {kispg_ord_no} "
+                                           f"for another amount: {exc.result_cd}")
+            return Held.NOTHING, "nothing held under this attempt's ordNo"
+        except kispg_errors.KispgError as exc:
+            return Held.MAYBE, f"{type(exc).__name__}: {exc}"
+        return Held.MAYBE, "KISPG holds a payment under this attempt's ordNo"
 
     def _is_approval_code(self, result_cd: str, pay_method: str | None) -> bool:
         return bool(result_cd) and result_cd != result_codes.AUTH_OK and self.success.is_success(
@@ -292,21 +307,14 @@ class Payments:
         by itself (KISPG_FACTS.md), under another tid of the same ordNo: opening the next attempt
         while that one stands would let the shopper pay twice (the stateful test found it).
         """
-        try:
-            self.client.inquire(ord_no=order.kispg_ord_no, goods_amt=order.goods_amt)
-        except kispg_errors.DeclinedError as exc:
-            if exc.result_cd in result_codes.INQUIRY_HELD_OTHERWISE:
-                return self._review(order, "approval_mismatch", f"KISPG holds a transaction under "
-                                    f"{order.kispg_ord_no} for another amount: {exc.result_cd}")
+        held, why = self._held_under(order.kispg_ord_no, order.goods_amt)
+        if held is Held.OTHER_AMOUNT:
+            return self._review(order, "approval_mismatch", why)
+        if held is Held.NOTHING:
             return self.store.transition(order.ord_no, S.FAILED, event, new_attempt=True,
-                                         detail={**detail, "inquiry": "nothing held under this attempt's ordNo"},
+                                         detail={**detail, "inquiry": why},
                                          result_cd=result_cd, result_msg=message) or self.store.get(order.ord_no)
-        except kispg_errors.KispgError as exc:
-            inquiry = f"{type(exc).__name__}: {exc}"
-        else:
-            inquiry = "KISPG holds a payment under this attempt's ordNo"
-        # KISPG holds a payment for this attempt, or cannot say: settle it by inquiry before anything else.
-        return self._unknown(order, {**detail, "not": event, "inquiry": inquiry})
+        return self._unknown(order, {**detail, "not": event, "inquiry": why})
 
     def _unknown(self, order: Order, detail: dict) -> Order:
         moved = self.store.transition(order.ord_no, S.UNKNOWN, "approval_unknown", detail=detail)
