@@ -1,6 +1,6 @@
 """Benchmark: the checkout page under gunicorn (2 workers) with wrk, beside a bare Flask endpoint served the same way.
 
-Run: .venv/bin/python bench/bench_checkout_wrk.py [--seconds 5] [--rounds 5] [--connections 16] [--orders 200]
+Run: .venv/bin/python bench/bench_checkout_wrk.py [--seconds 5] [--rounds 5] [--connections 16] [--orders 200] [--quick]
 (scripts/bench installs wrk when missing.) Both apps run under `gunicorn --workers 2` on
 loopback; wrk GETs /checkout/<ordNo> over a rotation of created orders as KakaoTalk on iOS,
 and /bare/<ordNo> on the bare app. Target: the checkout page at >= 80% of the bare rate (issue 18).
@@ -65,7 +65,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--orders", type=int, default=200, help="orders whose checkout pages wrk rotates over")
     parser.add_argument("--rounds", type=int, default=5, help="alternating bare/checkout measurement pairs")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 3 s")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rounds = 3, 3
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (scripts/bench installs it: apt-get install wrk)")
     print(machine())

@@ -18,14 +18,13 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import requests
 
 from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
                      gunicorn, machine, postgresql, running, scratch, tree_cpu_seconds)
-from webview_toolkit.kispg.testing import parse_result_form
+from forms import form
 
 TOKEN = "bench-api-token"
 TARGET = 150.0  # checkouts/s, on SQLite and on PostgreSQL
@@ -34,32 +33,13 @@ MODELS = {"gthread (default)": ({"workers": 4, "conf": SERVICE_CONF}, True),
           "sync (old)": ({"workers": 4}, False)}
 
 
-class AuthForm(HTMLParser):
-    """The checkout page's auth form: action and hidden fields."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.action, self.fields, self._inside = "", {}, False
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        values = {k: v or "" for k, v in attrs}
-        if tag == "form" and values.get("id") == "kispg-auth":
-            self.action, self._inside = values.get("action", ""), True
-        elif tag == "input" and self._inside and values.get("name"):
-            self.fields[values["name"]] = values.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._inside = False
-
-
 def checkout(http: requests.Session, base: str) -> str:
     """One whole checkout through the service and the sandbox; the ordNo."""
     ord_no = http.post(f"{base}/api/orders", json=ORDER, timeout=30).json()["ordNo"]
-    form = AuthForm(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text)
-    window = http.post(urljoin(base, form.action), data={**form.fields, "sandboxAction": "approve"}, timeout=30)
-    return_url, fields = parse_result_form(window.text)
+    action, auth = form(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text,
+                        "kispg-auth")
+    window = http.post(urljoin(base, action), data={**auth, "sandboxAction": "approve"}, timeout=30)
+    return_url, fields = form(window.text, "kispg-result")
     answer = http.post(return_url, data=fields, allow_redirects=False, timeout=30)
     if answer.status_code != 303:
         raise RuntimeError(f"returnUrl answered {answer.status_code}")
@@ -75,6 +55,7 @@ def drive(base: str, seconds: float, shoppers: int, keep_alive: bool = False) ->
 
     def shopper(_):
         http = requests.Session()
+        http.trust_env = False  # loopback only: no proxy lookup in the environment on every request
         http.headers["Authorization"] = f"Bearer {TOKEN}"
         if not keep_alive:
             # One connection per request, as gunicorn's sync workers serve them anyway.

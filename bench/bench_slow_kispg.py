@@ -27,10 +27,10 @@ from urllib.parse import urljoin
 
 import requests
 
-from bench_service import TOKEN, AuthForm
+from bench_service import TOKEN
+from forms import form
 from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
                      gunicorn, machine, running, scratch)
-from webview_toolkit.kispg.testing import parse_result_form
 
 TARGET_P99_MS = 50.0
 PACE = 0.020  # seconds between two page loads of one client: 4 clients, 200 pages/s
@@ -40,6 +40,7 @@ MODELS = {"sync (old)": {"workers": 4}, "gthread (default)": {"workers": 4, "con
 def api_session() -> requests.Session:
     """A session that may use the shop's API."""
     http = requests.Session()
+    http.trust_env = False  # loopback only
     http.headers.update({"Authorization": f"Bearer {TOKEN}"})
     return http
 
@@ -48,9 +49,10 @@ def ready_to_pay(base: str, ord_no: str | None = None) -> tuple[str, str, dict[s
     """An order (new, or the given one) taken through its checkout page and the pay window: (ordNo, returnUrl, result)."""
     http = api_session()
     ord_no = ord_no or new_order(base)
-    form = AuthForm(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text)
-    window = http.post(urljoin(base, form.action), data={**form.fields, "sandboxAction": "approve"}, timeout=30)
-    return_url, fields = parse_result_form(window.text)
+    action, auth = form(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text,
+                        "kispg-auth")
+    window = http.post(urljoin(base, action), data={**auth, "sandboxAction": "approve"}, timeout=30)
+    return_url, fields = form(window.text, "kispg-result")
     return ord_no, return_url, fields
 
 

@@ -72,7 +72,7 @@ def main() -> None:
         if args.profile:
             profile = cProfile.Profile()
             profile.runcall(per_request_us, app.wsgi_app, environ[f"/checkout/{ord_no}"], args.requests, 1)
-            pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+            pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.profile)
         services(app).store.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)

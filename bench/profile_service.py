@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import event
 
-from bench_service import TOKEN, AuthForm
+from bench_service import TOKEN
+from forms import form
 from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, machine, postgresql
 from webview_toolkit.kispg.inprocess import wsgi_session
 from webview_toolkit.kispg.sandbox import create_sandbox_app
-from webview_toolkit.kispg.testing import parse_result_form
 from webview_toolkit.web import create_app
 from webview_toolkit.web.extensions import services
 
@@ -81,11 +81,12 @@ def main() -> None:
                                   ).get_json()["ordNo"]
                 start = _lap(per_step["order"], start)
                 current[0] = per_step["page"]
-                form = AuthForm(web.get(f"/checkout/{ord_no}", headers={"User-Agent": KAKAOTALK_IOS}).get_data(True))
+                action, auth = form(web.get(f"/checkout/{ord_no}", headers={"User-Agent": KAKAOTALK_IOS}).get_data(True),
+                                    "kispg-auth")
                 start = _lap(per_step["page"], start)
                 current[0] = per_step["window"]
-                result = window.post(urlsplit(form.action).path, data={**form.fields, "sandboxAction": "approve"})
-                return_url, fields = parse_result_form(result.get_data(as_text=True))
+                result = window.post(urlsplit(action).path, data={**auth, "sandboxAction": "approve"})
+                return_url, fields = form(result.get_data(as_text=True), "kispg-result")
                 start = _lap(per_step["window"], start)
                 current[0] = per_step["return"]
                 parts = urlsplit(return_url)

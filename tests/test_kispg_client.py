@@ -299,3 +299,35 @@ def test_over_a_real_loopback_socket(sandbox):
         tid = authenticate(sandbox, amount=1200)
         assert kispg.approve(tid, 1200).tid == tid
         assert kispg.cancel(tid, 1200, reason="loopback").result_cd == "2001"
+
+
+def test_the_environment_is_read_once_when_the_client_is_built(sandbox, monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.shop.test:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = KispgClient("https://api.kispg.co.kr", MID, KEY)
+    assert client.session.proxies["https"] == "http://proxy.shop.test:3128"
+    assert client.session.verify == str(bundle) and client.session.trust_env is False
+    monkeypatch.setenv("NO_PROXY", "api.kispg.co.kr")
+    assert "https" not in KispgClient("https://api.kispg.co.kr", MID, KEY).session.proxies
+
+
+def test_a_proxy_in_the_environment_carries_the_calls_unless_no_proxy_names_the_host(sandbox, monkeypatch):
+    with served(sandbox) as base:
+        tid = authenticate(sandbox, amount=1200)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        # Nothing listens on port 9 of loopback: a call that goes through the proxy fails to connect.
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        with pytest.raises(TransportError):
+            KispgClient(base, MID, KEY, timeout=(2, 5)).inquire(tid, goods_amt=1200)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        client = KispgClient(base, MID, KEY, timeout=(2, 5))
+        # Read at construction, not per call: the environment changing afterwards changes nothing.
+        monkeypatch.setenv("NO_PROXY", "")
+        monkeypatch.setattr(requests.utils, "get_environ_proxies",
+                            lambda *a, **k: pytest.fail("the environment was read again for a call"))
+        assert client.approve(tid, 1200).tid == tid

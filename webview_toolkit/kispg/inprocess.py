@@ -62,7 +62,9 @@ class WSGIAdapter(BaseAdapter):
 def wsgi_session(app: Callable[..., Any], base_url: str,
                  session: requests.Session | None = None) -> requests.Session:
     """A session (new, or the given one) whose requests under base_url go to app in-process."""
-    session = session if session is not None else requests.Session()
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False  # no proxy or CA bundle stands between this process and itself
     parts = urlsplit(base_url)
     session.mount(f"{parts.scheme}://{parts.netloc}/", WSGIAdapter(app))
     return session
