@@ -1,13 +1,14 @@
 """Benchmark: complete sandbox checkouts per second (order → page → auth → returnUrl → approval), SQLite and PostgreSQL.
 
 Run: .venv/bin/python bench/bench_service.py [--seconds 15] [--shoppers 8] [--quick]
-The service runs under gunicorn with KISPG_ENV=test and KISPG_BASE_URL at one
-`webview-toolkit sandbox` process (the sandbox keeps its memory per process, so several workers
-share one standalone sandbox), in two models measured in the same run: the service's own
-settings (webview_toolkit/web/gunicorn_conf.py: 4 gthread workers; shoppers keep their
-connections) and, as the baseline, the old `--workers 4` sync workers (one connection per
-request). Python shoppers in threads drive whole checkouts for a fixed time; every order is
-checked to be paid afterwards. Target: 150 checkouts/s on each database.
+The service runs under gunicorn with KISPG_ENV=test and KISPG_BASE_URL at one sandbox process
+(bench/sandbox_app.py: one gunicorn worker, as the sandbox keeps its memory per process), in two
+models measured in the same run: the service's own settings (webview_toolkit/web/gunicorn_conf.py:
+4 gthread workers; shoppers keep their connections) and, as the baseline, the old `--workers 4` sync workers (one connection per
+request). Shoppers in threads (bench/shopper.py, http.client) drive whole checkouts for a fixed
+time; every order is checked to be paid afterwards. The sandbox (KISPG's stand-in) and the
+shoppers share the two cores with the service: the CPU table says how much each took.
+Target: 150 checkouts/s on each database.
 """
 from __future__ import annotations
 
@@ -20,11 +21,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
-import requests
-
-from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
+from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, free_port,
                      gunicorn, machine, postgresql, running, scratch, tree_cpu_seconds)
 from forms import form
+from shopper import Shopper
 
 TOKEN = "bench-api-token"
 TARGET = 150.0  # checkouts/s, on SQLite and on PostgreSQL
@@ -33,16 +33,15 @@ MODELS = {"gthread (default)": ({"workers": 4, "conf": SERVICE_CONF}, True),
           "sync (old)": ({"workers": 4}, False)}
 
 
-def checkout(http: requests.Session, base: str) -> str:
+def checkout(http: Shopper, base: str) -> str:
     """One whole checkout through the service and the sandbox; the ordNo."""
-    ord_no = http.post(f"{base}/api/orders", json=ORDER, timeout=30).json()["ordNo"]
-    action, auth = form(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text,
-                        "kispg-auth")
-    window = http.post(urljoin(base, action), data={**auth, "sandboxAction": "approve"}, timeout=30)
+    ord_no = http.post_json(f"{base}/api/orders", ORDER).json()["ordNo"]
+    action, auth = form(http.get(f"{base}/checkout/{ord_no}", {"User-Agent": UA}).text, "kispg-auth")
+    window = http.post_form(urljoin(base, action), {**auth, "sandboxAction": "approve"})
     return_url, fields = form(window.text, "kispg-result")
-    answer = http.post(return_url, data=fields, allow_redirects=False, timeout=30)
-    if answer.status_code != 303:
-        raise RuntimeError(f"returnUrl answered {answer.status_code}")
+    answer = http.post_form(return_url, fields)
+    if answer.status != 303:
+        raise RuntimeError(f"returnUrl answered {answer.status}")
     return ord_no
 
 
@@ -54,26 +53,23 @@ def drive(base: str, seconds: float, shoppers: int, keep_alive: bool = False) ->
     lock = threading.Lock()
 
     def shopper(_):
-        http = requests.Session()
-        http.trust_env = False  # loopback only: no proxy lookup in the environment on every request
-        http.headers["Authorization"] = f"Bearer {TOKEN}"
-        if not keep_alive:
-            # One connection per request, as gunicorn's sync workers serve them anyway.
-            http.headers["Connection"] = "close"
+        # keep_alive=False: one connection per request, as gunicorn's sync workers serve them anyway.
+        http = Shopper({"Authorization": f"Bearer {TOKEN}"}, keep_alive=keep_alive)
         while time.monotonic() < stop:
             start = time.perf_counter()
             ord_no = checkout(http, base)
             with lock:
                 latencies.append(time.perf_counter() - start)
                 ord_nos.append(ord_no)
+        http.close()
 
     begin = time.monotonic()
     with ThreadPoolExecutor(shoppers) as pool:
         list(pool.map(shopper, range(shoppers)))
     elapsed = time.monotonic() - begin
-    http = requests.Session()
-    http.headers.update({"Authorization": f"Bearer {TOKEN}"})
-    paid = sum(http.get(f"{base}/api/orders/{o}", timeout=30).json()["status"] == "paid" for o in ord_nos)
+    http = Shopper({"Authorization": f"Bearer {TOKEN}"})
+    paid = sum(http.get(f"{base}/api/orders/{o}").json()["status"] == "paid" for o in ord_nos)
+    http.close()
     cuts = statistics.quantiles(latencies, n=100)
     return {"count": len(ord_nos), "rate": len(ord_nos) / elapsed, "p50": cuts[49] * 1000, "p99": cuts[98] * 1000,
             "paid": paid}
@@ -100,7 +96,7 @@ def main() -> None:
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     figures = {}
     with scratch("bench-service-") as work:
-        with running([str(VENV_BIN / "webview-toolkit"), "sandbox", "--port", str(sandbox_port)], merchant,
+        with running(gunicorn("bench.sandbox_app:create()", sandbox_port, workers=1, threads=16), merchant,
                      f"{sandbox}/_faults", work / "sandbox.log") as sandbox_process, postgresql() as cluster:
             databases = {"SQLite": lambda: f"sqlite:///{work / (secrets.token_hex(4) + '.sqlite3')}"}
             if cluster is not None:

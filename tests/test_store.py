@@ -1,5 +1,6 @@
 """Tests for the order store: conditional transitions decide who may act."""
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import dataclasses
@@ -267,3 +268,66 @@ def test_a_forked_child_reads_on_its_own_connections_and_leaves_the_parents_alon
     if postgresql:
         assert parents and other_sessions(any_store.url) >= parents
     assert any_store.checkout_order(order.ord_no) == expected
+
+
+def test_sqlite_reads_send_only_their_select_and_changes_their_transaction(store):
+    from sqlalchemy import event
+
+    order = make(store)
+    seen = []
+    event.listen(store.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: seen.append(
+        (statement.split()[0], cursor.connection.in_transaction)))
+    store.get(order.ord_no)
+    store.attempt_and_order(order.ord_no)
+    store.tid_owner("T" * 30)
+    assert seen == [("SELECT", False)] * 3
+    seen.clear()
+    store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    # Every statement of the change ran inside the transaction begun before the first (BEGIN
+    # IMMEDIATE goes to the driver itself, unseen by these events).
+    assert seen[0][0] == "UPDATE" and ("INSERT", True) in seen and all(inside for _, inside in seen)
+    # The change is committed and the next read, on a pooled connection, sees it.
+    assert store.get(order.ord_no).status == S.AUTHENTICATED
+    assert not store.engine.raw_connection().driver_connection.in_transaction
+
+
+def test_a_sqlite_write_takes_the_lock_at_begin_and_waits_for_another_writer(store):
+    from sqlalchemy import event
+
+    from webview_toolkit import engines
+
+    order = make(store)
+    held = store.engine.raw_connection()  # another writer holds the lock ...
+    other = held.driver_connection
+    engines.begin_immediate(other)
+    released = threading.Timer(0.3, other.commit)
+    released.start()
+    started = time.monotonic()
+    # ... and this change waits for it, then goes through.
+    assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    assert time.monotonic() - started >= 0.25
+    released.join()
+    held.close()
+    with store.engine.connect() as conn:
+        # SQLite's own wait is back for every other statement.
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == engines.SQLITE_WRITE_WAIT * 1000
+    assert store.get(order.ord_no).status == S.AUTHENTICATED
+
+
+def test_a_sqlite_write_gives_up_after_its_wait_and_changes_nothing(store, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from webview_toolkit import engines
+
+    order = make(store)
+    monkeypatch.setattr(engines, "SQLITE_WRITE_WAIT", 0.2)
+    held = store.engine.raw_connection()
+    engines.begin_immediate(held.driver_connection)
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+    finally:
+        held.driver_connection.rollback()
+        held.close()
+    assert store.get(order.ord_no).status == S.CREATED
+    assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)

@@ -1,11 +1,12 @@
 """The engine for a database URL: SQLite in WAL with real transactions, PostgreSQL pooled and pinged after idling."""
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import Pool, QueuePool
 
 # Seconds a pooled connection may sit idle before its next use pings the server first.
@@ -56,6 +57,12 @@ def ping_when_idle(engine: Engine, after: float) -> None:
     event.listen(engine.pool, "checkout", check)
 
 
+# How long a write waits for another writer's transaction to end (SQLite has one writer at a time).
+SQLITE_WRITE_WAIT = 30.0
+# The pauses between tries while it waits: short, as writers hold the lock for about a millisecond.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.0002, 0.004
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # The driver's own transaction handling skips BEGIN before DDL, so two workers creating the
     # schema saw each other's half-made tables: SQLAlchemy's documented recipe hands BEGIN to us.
@@ -63,10 +70,45 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers run beside the one writer; concurrent returnUrl posts need it.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WRITE_WAIT * 1000)}")
     cursor.close()
 
 
 def _sqlite_begin(connection) -> None:
-    immediate = connection.get_execution_options().get("sqlite_immediate")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if connection.get_execution_options().get("sqlite_single_read"):
+        # One SELECT is atomic on its own: SQLite gives it a read transaction of its own, so
+        # BEGIN (and the pool's ROLLBACK after it) would be two statements for nothing.
+        return
+    try:
+        begin_immediate(connection.connection.driver_connection)
+    except sqlite3.Error as exc:
+        # As SQLAlchemy raises the driver's errors everywhere else (OperationalError and kin).
+        raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error) from None
+
+
+def begin_immediate(driver, wait: float | None = None) -> None:
+    """BEGIN IMMEDIATE on a sqlite3 connection: take the write lock now, waiting for another writer in short steps.
+
+    Every write transaction takes the lock at its start: a deferred BEGIN that read first could
+    not upgrade once another writer committed in between (SQLITE_BUSY_SNAPSHOT, no waiting), and
+    the store's transactions all write. SQLite's own busy handler waits 1, 2, 5, 10 … 100 ms
+    between tries; under four workers' concurrent checkouts that was most of the p99 of a
+    checkout (bench/bench_service.py), for locks held about a millisecond. Here the handler is off
+    for the BEGIN alone and the tries come every 0.2 to 4 ms, for up to SQLITE_WRITE_WAIT seconds.
+    """
+    wait = SQLITE_WRITE_WAIT if wait is None else wait
+    deadline = time.monotonic() + wait
+    pause = _FIRST_PAUSE
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if driver.in_transaction or "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(SQLITE_WRITE_WAIT * 1000)}")

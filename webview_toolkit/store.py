@@ -86,7 +86,8 @@ class OrderStore:
         self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
         self.engine: Engine = make_engine(url, poolclass)
         # Reads are single statements: in autocommit they need no BEGIN and no ROLLBACK round trip.
-        self.reads: Engine = (self.engine if self.engine.dialect.name == "sqlite"
+        self.reads: Engine = (self.engine.execution_options(sqlite_single_read=True)
+                              if self.engine.dialect.name == "sqlite"
                               else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._statements: dict[tuple, Any] = {}  # transitions' statements by shape (_order_update)
         # A child forked with this store (gunicorn --preload) must not share the parent's pooled
@@ -105,9 +106,9 @@ class OrderStore:
         # gets "already exists" and would fail to boot. A retry finds the winner's schema.
         for attempt in range(tries):
             try:
-                # On SQLite the check and the creation hold the write lock from the start (BEGIN
-                # IMMEDIATE): a second worker waits for the first instead of failing "database is locked".
-                with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+                # On SQLite the check and the creation hold the write lock from the start, as every
+                # write transaction does (engines.begin_immediate): a second worker waits for the first.
+                with self.engine.begin() as conn:
                     if migrations.is_empty(conn):
                         metadata.create_all(conn)
                         migrations.stamp_head(conn)
@@ -287,7 +288,11 @@ class OrderStore:
         key = ("orders", allowed, by_tid, by_attempt, columns, new_attempt)
         statement = self._statements.get(key)
         if statement is None:
-            conditions = [orders.c.ord_no == bindparam("w_ord_no"), orders.c.status.in_(allowed)]
+            # The source states as one bound parameter each, fixed in this cached statement: in_()
+            # of plain values is an "expanding" parameter, re-rendered into the SQL on every execution.
+            sources_in = orders.c.status.in_([bindparam(f"w_from_{i}", state, type_=orders.c.status.type)
+                                             for i, state in enumerate(allowed)])
+            conditions = [orders.c.ord_no == bindparam("w_ord_no"), sources_in]
             if by_tid:
                 conditions.append(orders.c.tid == bindparam("w_tid"))
             if by_attempt:
@@ -358,7 +363,7 @@ class OrderStore:
         reads = ((orders.c.next_check_at.is_(None), ()),
                  (orders.c.next_check_at <= now, (orders.c.next_check_at, orders.c.created_at, orders.c.ord_no)))
         found: list[Order] = []
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             for due, order in reads:
                 if len(found) < limit:
                     query = select(*ORDER_RETURNING).where(*candidates, due).order_by(*order).limit(limit - len(found))
@@ -393,7 +398,7 @@ class OrderStore:
     def ping(self) -> None:
         """Read one order key, or none: the database answers and holds the tables (DBAPIError otherwise)."""
         # Not count(): that reads every order, on each health check a load balancer makes.
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             conn.execute(select(orders.c.ord_no).limit(1)).first()
 
     def count(self) -> int:

@@ -77,6 +77,13 @@ def default_registry_dir() -> Path:
     """$WEBVIEW_REGISTRY_DIR, else schemes/ shipped in the package, else the checkout's schemes/."""
     if os.environ.get("WEBVIEW_REGISTRY_DIR"):
         return Path(os.environ["WEBVIEW_REGISTRY_DIR"])
+    return _shipped_registry_dir()
+
+
+@functools.cache
+def _shipped_registry_dir() -> Path:
+    # Looked up once: result pages and the sandbox ask for the registry on every request, and
+    # resolving the path was most of what that cost (bench/profile_service.py).
     packaged = Path(__file__).resolve().parent.parent / "schemes"
     if packaged.is_dir():
         return packaged
@@ -140,5 +147,9 @@ def _load_cached(directory: str) -> Registry:
 
 def load_registry(directory: Path | str | None = None) -> Registry:
     """The validated registry (cached per directory); RegistryError if it has any problem."""
-    directory = Path(directory) if directory is not None else default_registry_dir()
-    return _load_cached(str(directory.resolve()))
+    return _load_cached(_resolved(str(directory if directory is not None else default_registry_dir())))
+
+
+@functools.lru_cache(maxsize=32)
+def _resolved(directory: str) -> str:
+    return str(Path(directory).resolve())

@@ -104,9 +104,10 @@ class Deliverer:
         due = and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now, free)
         query = select(outbox).where(due, ~waits).order_by(outbox.c.id).limit(self.batch)
         claimed = []
-        # On SQLite the claim takes the write lock at BEGIN (IMMEDIATE): a read that later upgrades to
-        # a write fails at once with "database is locked" when another worker claims meanwhile.
-        with self.store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        # On SQLite the claim takes the write lock at BEGIN, as every write transaction does
+        # (engines.begin_immediate): a read that later upgraded to a write failed at once with
+        # "database is locked" when another worker claimed meanwhile.
+        with self.store.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=outbox)
             for row in conn.execute(query).all():
