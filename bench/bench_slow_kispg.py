@@ -1,8 +1,9 @@
 """Benchmark: with every approval taking 3 s, 30 shoppers pay at once; do other shoppers' pages stay fast?
 
 Run: .venv/bin/python bench/bench_slow_kispg.py [--delay 3] [--payers 30] [--clients 4] [--quick]
-One `webview-toolkit sandbox --delay payment=3` process (our own test aid: every /v2/payment
-answers 3 s late) stands in for a slow KISPG; the service runs under gunicorn with KISPG_ENV=test
+One sandbox process with KISPG_SANDBOX_DELAY=payment=3 (our own test aid: every /v2/payment
+answers 3 s late; bench/sandbox_app.py, a gunicorn worker with a thread per waiting approval)
+stands in for a slow KISPG; the service runs under gunicorn with KISPG_ENV=test
 and KISPG_BASE_URL at it, twice in one run: first the old model (4 sync workers) as the baseline,
 then the service's own settings (webview_toolkit/web/gunicorn_conf.py: gthread, 4 workers).
 Each run readies 30 shoppers up to their returnUrl post, then releases them at once; while
@@ -15,6 +16,7 @@ Target: p99 under 50 ms, no errors, every approval completed once.
 from __future__ import annotations
 
 import argparse
+import http.client as http_client
 import itertools
 import multiprocessing
 import secrets
@@ -29,7 +31,8 @@ import requests
 
 from bench_service import TOKEN
 from forms import form
-from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, VENV_BIN, free_port,
+from shopper import Shopper
+from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, free_port,
                      gunicorn, machine, running, scratch)
 
 TARGET_P99_MS = 50.0
@@ -64,12 +67,15 @@ def new_order(base: str) -> str:
 def pay(base: str, shopper: tuple[str, str, dict[str, str]]) -> bool:
     """Post the result to returnUrl (the approval waits meanwhile) and load the result page; True when paid."""
     ord_no, return_url, fields = shopper
-    http = requests.Session()
-    answer = http.post(return_url, data=fields, allow_redirects=False, timeout=120)
-    if answer.status_code != 303:
-        return False
-    page = http.get(urljoin(return_url, answer.headers["Location"]), headers={"User-Agent": UA}, timeout=120)
-    return page.status_code == 200 and "결제 완료" in page.text
+    http = Shopper({"User-Agent": UA}, timeout=120)
+    try:
+        answer = http.post_form(return_url, fields)
+        if answer.status != 303:
+            return False
+        page = http.get(urljoin(return_url, answer.headers["location"]))
+        return page.status == 200 and "결제 완료" in page.text
+    finally:
+        http.close()
 
 
 def load_pages(base: str, paths: list[str], clients: int, ready, go, stop, results) -> None:
@@ -84,8 +90,7 @@ def load_pages(base: str, paths: list[str], clients: int, ready, go, stop, resul
     lock = threading.Lock()
 
     def client(n: int) -> None:
-        http = requests.Session()
-        http.headers["User-Agent"] = UA
+        http = Shopper({"User-Agent": UA}, timeout=60)
         rotation = itertools.cycle(paths[n:] + paths[:n])
         go.wait()
         due = time.monotonic() + n * PACE / clients
@@ -94,8 +99,12 @@ def load_pages(base: str, paths: list[str], clients: int, ready, go, stop, resul
             if pause > 0:
                 time.sleep(pause)
             try:
-                ok = http.get(base + next(rotation), timeout=60).status_code == 200
-            except requests.RequestException:
+                url = base + next(rotation)
+                answer = http.get(url)
+                if answer.status in (302, 303):  # a paid order's checkout page sends its shopper to the result page
+                    answer = http.get(urljoin(url, answer.headers["location"]))
+                ok = answer.status == 200
+            except (OSError, http_client.HTTPException):
                 ok = False
             end = time.monotonic()
             with lock:
@@ -135,7 +144,7 @@ def measure(base: str, sandbox: str, payers: int, clients: int, others: int) -> 
         start.wait()
         try:
             return pay(base, shopper)
-        except requests.RequestException:
+        except (OSError, http_client.HTTPException):
             return False
 
     with ThreadPoolExecutor(payers) as pool:
@@ -181,8 +190,10 @@ def main() -> None:
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     figures = {}
     with scratch("bench-slow-kispg-") as work:
-        with running([str(VENV_BIN / "webview-toolkit"), "sandbox", "--port", str(sandbox_port),
-                      "--delay", f"payment={args.delay:g}"], merchant, f"{sandbox}/_faults", work / "sandbox.log"):
+        # One worker (the sandbox keeps its payments in memory) with a thread for every waiting approval.
+        with running(gunicorn("bench.sandbox_app:create()", sandbox_port, workers=1, threads=args.payers + 10),
+                     {**merchant, "KISPG_SANDBOX_DELAY": f"payment={args.delay:g}"}, f"{sandbox}/_faults",
+                     work / "sandbox.log"):
             for name, options in MODELS.items():
                 port = free_port()
                 base = f"http://127.0.0.1:{port}"
