@@ -1,4 +1,4 @@
-"""The store's round trips on PostgreSQL: reads in autocommit, pings only for connections that sat idle."""
+"""The store's round trips on PostgreSQL: pings only for connections that sat idle (reads in autocommit: test_store.py)."""
 from __future__ import annotations
 
 import psycopg
@@ -71,25 +71,6 @@ def test_without_the_ping_a_dropped_connection_fails_its_request(pg_url, monkeyp
     with pytest.raises(OperationalError):
         store.get(order.ord_no)
     assert store.get(order.ord_no) == order  # SQLAlchemy replaced the pool after the failure
-    store.dispose()
-
-
-def test_reads_run_in_autocommit_and_changes_in_a_transaction(pg_url, monkeypatch):
-    store = open_store(pg_url, monkeypatch, ping_after=60)
-    order = make(store)
-    seen = []
-    event.listen(store.engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: seen.append((statement.split()[0], cursor.connection.autocommit)))
-    store.get(order.ord_no)
-    store.attempt_and_order(order.ord_no)
-    store.tid_owner("T" * 30)
-    assert seen == [("SELECT", True)] * 3
-    seen.clear()
-    store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
-    assert seen and all(autocommit is False for _, autocommit in seen)
-    seen.clear()
-    store.get(order.ord_no)
-    assert seen == [("SELECT", True)], "the write's connection went back to the pool as it came"
     store.dispose()
 
 
