@@ -33,12 +33,22 @@ MODELS = {"gthread (default)": ({"workers": 4, "conf": SERVICE_CONF}, True),
           "sync (old)": ({"workers": 4}, False)}
 
 
-def checkout(http: Shopper, base: str) -> str:
-    """One whole checkout through the service and the sandbox; the ordNo."""
-    ord_no = http.post_json(f"{base}/api/orders", ORDER).json()["ordNo"]
+def new_order(http: Shopper, base: str) -> str:
+    """A new order's ordNo (http carries the API token)."""
+    return http.post_json(f"{base}/api/orders", ORDER).json()["ordNo"]
+
+
+def to_return(http: Shopper, base: str, ord_no: str) -> tuple[str, dict[str, str]]:
+    """An order taken through its checkout page and the sandbox's pay window: the returnUrl and the result to post."""
     action, auth = form(http.get(f"{base}/checkout/{ord_no}", {"User-Agent": UA}).text, "kispg-auth")
     window = http.post_form(urljoin(base, action), {**auth, "sandboxAction": "approve"})
-    return_url, fields = form(window.text, "kispg-result")
+    return form(window.text, "kispg-result")
+
+
+def checkout(http: Shopper, base: str) -> str:
+    """One whole checkout through the service and the sandbox; the ordNo."""
+    ord_no = new_order(http, base)
+    return_url, fields = to_return(http, base, ord_no)
     answer = http.post_form(return_url, fields)
     if answer.status != 303:
         raise RuntimeError(f"returnUrl answered {answer.status}")

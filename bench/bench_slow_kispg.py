@@ -27,12 +27,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
-import requests
-
-from bench_service import TOKEN
-from forms import form
+from bench_service import TOKEN, new_order, to_return
 from shopper import Shopper
-from servers import (BENCH_MID, BENCH_ORDER as ORDER, KAKAOTALK_IOS as UA, SERVICE_CONF, free_port,
+from servers import (BENCH_MID, KAKAOTALK_IOS as UA, SERVICE_CONF, free_port,
                      gunicorn, machine, running, scratch)
 
 TARGET_P99_MS = 50.0
@@ -40,28 +37,28 @@ PACE = 0.020  # seconds between two page loads of one client: 4 clients, 200 pag
 MODELS = {"sync (old)": {"workers": 4}, "gthread (default)": {"workers": 4, "conf": SERVICE_CONF}}
 
 
-def api_session() -> requests.Session:
-    """A session that may use the shop's API."""
-    http = requests.Session()
-    http.trust_env = False  # loopback only
-    http.headers.update({"Authorization": f"Bearer {TOKEN}"})
-    return http
+def api_client() -> Shopper:
+    """A shopper that may use the shop's API."""
+    return Shopper({"Authorization": f"Bearer {TOKEN}"})
 
 
 def ready_to_pay(base: str, ord_no: str | None = None) -> tuple[str, str, dict[str, str]]:
     """An order (new, or the given one) taken through its checkout page and the pay window: (ordNo, returnUrl, result)."""
-    http = api_session()
-    ord_no = ord_no or new_order(base)
-    action, auth = form(http.get(f"{base}/checkout/{ord_no}", headers={"User-Agent": UA}, timeout=30).text,
-                        "kispg-auth")
-    window = http.post(urljoin(base, action), data={**auth, "sandboxAction": "approve"}, timeout=30)
-    return_url, fields = form(window.text, "kispg-result")
-    return ord_no, return_url, fields
+    http = api_client()
+    try:
+        ord_no = ord_no or new_order(http, base)
+        return (ord_no, *to_return(http, base, ord_no))
+    finally:
+        http.close()
 
 
-def new_order(base: str) -> str:
-    """A new order's ordNo."""
-    return api_session().post(f"{base}/api/orders", json=ORDER, timeout=30).json()["ordNo"]
+def one_order(base: str) -> str:
+    """A new order's ordNo, on a connection of its own."""
+    http = api_client()
+    try:
+        return new_order(http, base)
+    finally:
+        http.close()
 
 
 def pay(base: str, shopper: tuple[str, str, dict[str, str]]) -> bool:
@@ -125,7 +122,7 @@ def load_pages(base: str, paths: list[str], clients: int, ready, go, stop, resul
 def measure(base: str, sandbox: str, payers: int, clients: int, others: int) -> dict:
     """One run against a started service: other clients' page latencies while `payers` approvals wait."""
     with ThreadPoolExecutor(8) as pool:
-        created = list(pool.map(lambda _: new_order(base), range(others)))
+        created = list(pool.map(lambda _: one_order(base), range(others)))
         waiting = list(pool.map(lambda _: ready_to_pay(base), range(payers)))
     # Result pages of other orders: half of the others paid beforehand, the rest still in `created`.
     with ThreadPoolExecutor(len(created)) as pool:
@@ -157,9 +154,10 @@ def measure(base: str, sandbox: str, payers: int, clients: int, others: int) -> 
     stop.set()
     samples, errors = results.get(timeout=120)
     loader.join()
-    http = api_session()
-    answers = [http.get(f"{base}/api/orders/{o}", timeout=30).json() for o, _, _ in waiting]
-    calls = Counter(c["tid"] for c in requests.get(f"{sandbox}/_calls", timeout=30).json() if c["endpoint"] == "payment")
+    http = api_client()
+    answers = [http.get(f"{base}/api/orders/{o}").json() for o, _, _ in waiting]
+    calls = Counter(c["tid"] for c in http.get(f"{sandbox}/_calls").json() if c["endpoint"] == "payment")
+    http.close()
     once = sum(a["status"] == "paid" and calls[a["tid"]] == 1 for a in answers)
     latencies = sorted(seconds * 1000 for seconds in samples)
     cuts = statistics.quantiles(latencies, n=100)

@@ -301,7 +301,7 @@ def test_over_a_real_loopback_socket(sandbox):
         assert kispg.cancel(tid, 1200, reason="loopback").result_cd == "2001"
 
 
-def test_the_environment_is_read_once_when_the_client_is_built(sandbox, monkeypatch, tmp_path):
+def test_the_environment_is_read_once_when_the_client_is_built(monkeypatch, tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.shop.test:3128")

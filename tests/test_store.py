@@ -8,10 +8,11 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import AssertionPool, NullPool, QueuePool, SingletonThreadPool, StaticPool
 
+from webview_toolkit import engines
 from webview_toolkit.lifecycle import OrderStatus as S
 from webview_toolkit.records import CheckoutOrder
 from webview_toolkit.store import OrderStore, TidInUse, UndeclaredTransition, new_ord_no
@@ -272,8 +273,6 @@ def test_a_forked_child_reads_on_its_own_connections_and_leaves_the_parents_alon
 
 def test_reads_are_single_statements_outside_a_transaction_and_changes_inside_one(any_store):
     """No BEGIN/ROLLBACK around a read (SQLite: none sent; PostgreSQL: autocommit), each change in its transaction."""
-    from sqlalchemy import event
-
     store = any_store
     order = make(store)
     seen = []
@@ -299,8 +298,6 @@ def test_reads_are_single_statements_outside_a_transaction_and_changes_inside_on
 
 
 def test_a_sqlite_write_takes_the_lock_at_begin_and_waits_for_another_writer(store):
-    from webview_toolkit import engines
-
     order = make(store)
     held = store.engine.raw_connection()  # another writer holds the lock ...
     other = held.driver_connection
@@ -320,10 +317,6 @@ def test_a_sqlite_write_takes_the_lock_at_begin_and_waits_for_another_writer(sto
 
 
 def test_a_sqlite_write_gives_up_after_its_wait_and_changes_nothing(store, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
-    from webview_toolkit import engines
-
     order = make(store)
     monkeypatch.setattr(engines, "SQLITE_WRITE_WAIT", 0.2)
     held = store.engine.raw_connection()

@@ -70,7 +70,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers run beside the one writer; concurrent returnUrl posts need it.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WRITE_WAIT * 1000)}")
+    cursor.execute(_sqlite_wait())
     cursor.close()
 
 
@@ -111,4 +111,9 @@ def begin_immediate(driver, wait: float | None = None) -> None:
             time.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
     finally:
-        driver.execute(f"PRAGMA busy_timeout={int(SQLITE_WRITE_WAIT * 1000)}")
+        driver.execute(_sqlite_wait())
+
+
+def _sqlite_wait() -> str:
+    """The PRAGMA that gives every statement SQLite's own wait for the lock, SQLITE_WRITE_WAIT long."""
+    return f"PRAGMA busy_timeout={int(SQLITE_WRITE_WAIT * 1000)}"

@@ -77,7 +77,7 @@ def create_once(store: OrderStore, key: str, body_fingerprint: str, values: dict
                                              created_at=now))
             store.insert_order(conn, **values)
     except IntegrityError:
-        with store.engine.connect() as conn:
+        with store.reads.connect() as conn:
             first = conn.execute(select(keys).where(keys.c.key == key)).first()
         if first is None:
             raise  # not the key: another constraint refused the order

@@ -194,7 +194,7 @@ def listing(store: OrderStore, *, dead_only: bool = False, limit: int = 50) -> l
     query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
     if dead_only:
         query = query.where(outbox.c.status == DEAD)
-    with store.engine.connect() as conn:
+    with store.reads.connect() as conn:
         return conn.execute(query).all()
 
 
