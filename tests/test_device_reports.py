@@ -1,11 +1,13 @@
 """Tests for webview_toolkit.device_reports: storing outcomes per device, the token, bounds, exports, migration."""
 import csv
 import io
+import time
 
 import pytest
 from sqlalchemy import create_engine, inspect
 
 from webview_toolkit import device_reports as reports
+from webview_toolkit import engines
 from webview_toolkit import migrations
 from webview_toolkit.store import OrderStore
 from webview_toolkit.useragent import classify
@@ -20,6 +22,21 @@ def engine(tmp_path):
     store = OrderStore(f"sqlite:///{tmp_path / 'r.sqlite3'}")
     yield store.engine
     store.dispose()
+
+
+def test_listing_reports_waits_for_no_writer(engine):
+    """The list is a read: while another writer holds SQLite's lock it answers at once, it does not queue."""
+    ua = UA["kakaotalk_ios"]
+    report_id, _ = reports.create_report(engine, ua, classify(ua), None)
+    held = engine.raw_connection()
+    engines.begin_immediate(held.driver_connection)
+    try:
+        started = time.monotonic()
+        assert [report.id for report in reports.list_reports(engine)] == [report_id]
+        assert time.monotonic() - started < 1.0
+    finally:
+        held.driver_connection.rollback()
+        held.close()
 
 
 def test_a_report_keeps_the_device_and_the_latest_outcome_per_app(engine):

@@ -1,4 +1,7 @@
 """Tests for the schema versions: migrations build exactly the tables the code uses, and upgrades keep data."""
+import sqlite3
+import time
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
@@ -75,6 +78,21 @@ def test_db_upgrade_and_status_from_the_command_line(tmp_path):
     again = runner.invoke(main, ["db", "upgrade"], env=env)
     assert again.output.strip() == f"{url}: already at {migrations.head()}"
     assert runner.invoke(main, ["db", "status"], env=env).exit_code == 0
+
+
+def test_db_status_reads_beside_a_writer_holding_the_sqlite_lock(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    OrderStore(url).dispose()
+    writer = sqlite3.connect(tmp_path / "shop.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a running service's write in progress
+    try:
+        started = time.monotonic()
+        status = CliRunner().invoke(main, ["db", "status"], env={"WEBVIEW_DATABASE_URL": url, "KISPG_ENV": "sandbox"})
+        assert status.exit_code == 0 and f"at {migrations.head()}" in status.output
+        assert time.monotonic() - started < 5.0  # it took no lock of its own to wait for
+    finally:
+        writer.rollback()
+        writer.close()
 
 
 def test_a_database_newer_than_the_code_is_refused(tmp_path):

@@ -8,8 +8,8 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import AssertionPool, NullPool, QueuePool, SingletonThreadPool, StaticPool
 
 from webview_toolkit import engines
@@ -295,6 +295,24 @@ def test_reads_are_single_statements_outside_a_transaction_and_changes_inside_on
     seen.clear()
     assert store.get(order.ord_no).status == S.AUTHENTICATED  # committed, and seen by the next read
     assert seen == [("SELECT", False)], "the write's connection went back to the pool as it came"
+
+
+def test_snapshot_reads_see_one_state_and_keep_no_writer_waiting(any_store):
+    """Two reads in one snapshot transaction: a change committed between them is not seen, and does not wait."""
+    store = any_store
+    order = make(store)
+    with engines.snapshot_reads(store.engine).connect() as conn:
+        status = select(orders.c.status).where(orders.c.ord_no == order.ord_no)
+        assert conn.execute(status).scalar() == S.CREATED
+        started = time.monotonic()
+        assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+        assert time.monotonic() - started < 1.0  # SQLite: no write lock held by the reader
+        assert conn.execute(status).scalar() == S.CREATED  # the snapshot of the first read
+        # It cannot write (PostgreSQL: READ ONLY; SQLite: not from a snapshot older than a commit).
+        with pytest.raises(DBAPIError):
+            conn.execute(orders.update().where(orders.c.ord_no == order.ord_no).values(goods_nm="x"))
+    assert store.get(order.ord_no).status == S.AUTHENTICATED
+    assert store.get(order.ord_no).goods_nm == order.goods_nm
 
 
 def test_a_sqlite_write_takes_the_lock_at_begin_and_waits_for_another_writer(store):

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from .engines import snapshot_reads
 from .tables import metadata
 from .useragent import ClientContext
 
@@ -135,8 +136,8 @@ def record_result(engine: Engine, report_id: str, token: str, app_id: str, outco
 
 
 def list_reports(engine: Engine) -> list[Report]:
-    """Every report, oldest first, with its results."""
-    with engine.connect() as conn:
+    """Every report, oldest first, with its results (two reads of one snapshot, no write lock)."""
+    with snapshot_reads(engine).connect() as conn:
         rows = conn.execute(select(device_reports).order_by(device_reports.c.created_at, device_reports.c.id)).mappings().all()
         results: dict[str, dict[str, str]] = {}
         for row in conn.execute(select(device_results)).mappings():

@@ -74,10 +74,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def single_reads(engine: Engine) -> Engine:
+    """The engine for reads of one statement each: no BEGIN on SQLite, autocommit on PostgreSQL.
+
+    One SELECT is atomic on its own (SQLite gives it a read transaction of its own), so a BEGIN
+    and the pool's ROLLBACK after it would be two statements for nothing.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="none")
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def snapshot_reads(engine: Engine) -> Engine:
+    """The engine for reads of several statements that must see one state of the database.
+
+    They take no write lock: on SQLite a deferred BEGIN, whose snapshot (WAL) starts at its first
+    read and never keeps the writer waiting; on PostgreSQL a REPEATABLE READ, READ ONLY transaction,
+    whose statements all see the snapshot of its first (READ COMMITTED gives each its own).
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="deferred")
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
 def _sqlite_begin(connection) -> None:
-    if connection.get_execution_options().get("sqlite_single_read"):
-        # One SELECT is atomic on its own: SQLite gives it a read transaction of its own, so
-        # BEGIN (and the pool's ROLLBACK after it) would be two statements for nothing.
+    # The store's transactions all write, so they begin IMMEDIATE; the engines above ask for less.
+    begin = connection.get_execution_options().get("sqlite_begin", "immediate")
+    if begin == "none":
+        return
+    if begin == "deferred":
+        connection.connection.driver_connection.execute("BEGIN")
         return
     try:
         begin_immediate(connection.connection.driver_connection)

@@ -22,7 +22,7 @@ from sqlalchemy.pool import Pool
 
 from .compiled_read import CompiledRead
 from .database import shown_url
-from .engines import make_engine
+from .engines import make_engine, single_reads
 from .lifecycle import OrderStatus, S, sources
 from .logs import log_order_event
 from .records import OUTCOME_FOR, Attempt, AttemptOutcome, Change, CheckoutOrder, Order, attempt_ord_no
@@ -86,9 +86,7 @@ class OrderStore:
         self.webhook_urls = tuple(webhook_urls)  # each change the shop is told of is queued for each
         self.engine: Engine = make_engine(url, poolclass)
         # Reads are single statements: in autocommit they need no BEGIN and no ROLLBACK round trip.
-        self.reads: Engine = (self.engine.execution_options(sqlite_single_read=True)
-                              if self.engine.dialect.name == "sqlite"
-                              else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        self.reads: Engine = single_reads(self.engine)
         self._statements: dict[tuple, Any] = {}  # transitions' statements by shape (_order_update)
         # A child forked with this store (gunicorn --preload) must not share the parent's pooled
         # connections: it forgets them unclosed (closing would end the parent's sessions) and opens

@@ -64,11 +64,13 @@ def status() -> None:
     """Print the database's schema revision and the newest one; exit 1 when it is behind."""
     from .. import migrations
     from ..database import shown_url
+    from ..engines import snapshot_reads
 
     url = database_url(_instance_path())
     engine = _engine(url)
     try:
-        with engine.connect() as connection:
+        # Only reads: on SQLite they must not take the lock a running service writes with.
+        with snapshot_reads(engine).connect() as connection:
             revision = migrations.current(connection)
     except DBAPIError as exc:
         raise click.ClickException(database.describe(url, exc))
