@@ -1,14 +1,18 @@
 """KispgClient against the sandbox in-process (and once over loopback), and each error path."""
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from webview_toolkit.kispg.client import KispgClient, Refund, base_url_for
+from webview_toolkit.kispg.client import KispgClient, Refund, base_url_for, session_for
 from webview_toolkit.kispg.result_codes import DEFAULT_SUCCESS
 from webview_toolkit.kispg.errors import (DeclinedError, FieldError, FieldSizeError, HTTPStatusError,
                                           InvalidResponseError, KispgError, KispgTimeout, MissingFieldError,
@@ -299,6 +303,43 @@ def test_over_a_real_loopback_socket(sandbox):
         tid = authenticate(sandbox, amount=1200)
         assert kispg.approve(tid, 1200).tid == tid
         assert kispg.cancel(tid, 1200, reason="loopback").result_cd == "2001"
+
+
+def test_calls_at_once_reuse_their_connections(caplog):
+    """30 threads calling KISPG at once (a gthread worker under a slow KISPG) keep their 30 connections."""
+    ports = []
+
+    class SlowKispg(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections, as KISPG's servers do
+
+        def do_POST(self):
+            ports.append(self.client_address[1])
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(0.2)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowKispg)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    session = session_for(base)
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            for _ in range(2):
+                answers = pool.map(lambda _: session.post(f"{base}/v2/payment", json={}, timeout=5), range(30))
+                assert {answer.status_code for answer in answers} == {200}
+    finally:
+        session.close()
+        server.shutdown()
+        server.server_close()
+    assert len(ports) == 60
+    assert set(ports[30:]) <= set(ports[:30]), "the second 30 calls opened connections of their own"
+    assert "pool is full" not in caplog.text
 
 
 def test_the_environment_is_read_once_when_the_client_is_built(monkeypatch, tmp_path):

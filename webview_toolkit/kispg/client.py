@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from .result_codes import DEFAULT_SUCCESS, SuccessCodes
 from .errors import (DeclinedError, HTTPStatusError, InvalidResponseError, KispgTimeout,
@@ -41,14 +42,24 @@ def base_url_for(env: str, explicit: str | None = None, sandbox_url: str | None 
     raise ValueError(f"unknown KISPG environment {env!r}; choose one of {', '.join(ENVIRONMENTS)}")
 
 
+# Connections to KISPG kept open for reuse, per process: at least one per thread that may wait on
+# KISPG at once (web/gunicorn_conf.py runs 32 per worker). requests keeps 10; an eleventh call at
+# once opened its own connection, and urllib3 closed it afterwards with a warning, so under a slow
+# KISPG every later call paid a new connection (and TLS handshake) again. Idle ones cost a socket.
+KEPT_CONNECTIONS = 64
+
+
 def session_for(base_url: str) -> requests.Session:
     """A session for one host whose environment (proxy, NO_PROXY, CA bundle) is read once, here.
 
     requests reads the environment again on every call when trust_env is on: for the one host a
     client talks to, that is the same answer each time, and it was a tenth of an approval's CPU (bench/).
     Change HTTPS_PROXY or REQUESTS_CA_BUNDLE and restart the service, as for any other setting.
+    It keeps up to KEPT_CONNECTIONS connections for reuse, not requests' 10.
     """
     session = requests.Session()
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, HTTPAdapter(pool_maxsize=KEPT_CONNECTIONS))
     settings = session.merge_environment_settings(base_url, {}, None, None, None)
     session.proxies, session.verify = settings["proxies"], settings["verify"]
     session.trust_env = False
