@@ -16,30 +16,13 @@ import pstats
 import secrets
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
 
 import bare_app
 from bare_app import PAGE
-from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, machine
-
-
-def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
-    """The best of `rounds` timings of `requests` WSGI calls, in CPU µs per request."""
-    def call() -> None:
-        b"".join(app(dict(environ), lambda status, headers, exc_info=None: None))
-
-    for _ in range(200):
-        call()  # warm-up: imports, caches, the kept connection
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.thread_time()
-        for _ in range(requests):
-            call()
-        best = min(best, (time.thread_time() - start) / requests * 1e6)
-    return best
+from servers import BENCH_MID, BENCH_ORDER, KAKAOTALK_IOS, machine, per_request_us
 
 
 def main() -> None:
