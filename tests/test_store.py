@@ -313,6 +313,10 @@ def test_snapshot_reads_see_one_state_and_keep_no_writer_waiting(any_store):
             conn.execute(orders.update().where(orders.c.ord_no == order.ord_no).values(goods_nm="x"))
     assert store.get(order.ord_no).status == S.AUTHENTICATED
     assert store.get(order.ord_no).goods_nm == order.goods_nm
+    for name in ("a", "b", "c"):  # the pool's connections, the reader's among them, write again
+        with store.engine.begin() as conn:
+            conn.execute(orders.update().where(orders.c.ord_no == order.ord_no).values(goods_nm=name))
+    assert store.get(order.ord_no).goods_nm == "c"
 
 
 def test_a_sqlite_write_takes_the_lock_at_begin_and_waits_for_another_writer(store):
