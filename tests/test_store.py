@@ -338,6 +338,68 @@ def test_a_sqlite_write_takes_the_lock_at_begin_and_waits_for_another_writer(sto
     assert store.get(order.ord_no).status == S.AUTHENTICATED
 
 
+def test_writers_of_one_process_queue_on_sqlite_and_not_on_postgresql(any_store):
+    """On SQLite a second writer of this process waits before taking a connection; on PostgreSQL it goes ahead."""
+    store = any_store
+    first, second = make(store), make(store)
+    holding, done = threading.Event(), threading.Event()
+    entered = threading.Event()
+
+    def first_writer():
+        with engines.writing(store.engine) as conn:
+            conn.execute(orders.update().where(orders.c.ord_no == first.ord_no).values(goods_nm="first"))
+            holding.set()
+            done.wait(5)
+
+    def second_writer():
+        with engines.writing(store.engine) as conn:
+            entered.set()
+            conn.execute(orders.update().where(orders.c.ord_no == second.ord_no).values(goods_nm="second"))
+
+    a = threading.Thread(target=first_writer)
+    a.start()
+    assert holding.wait(5)
+    b = threading.Thread(target=second_writer)
+    b.start()
+    try:
+        if store.engine.dialect.name == "sqlite":
+            assert not entered.wait(0.3)  # queued behind the first ...
+            assert store.engine.pool.checkedout() == 1  # ... without a connection of its own
+        else:
+            assert entered.wait(5)  # PostgreSQL locks rows, not the database
+    finally:
+        done.set()
+        a.join(5)
+        b.join(5)
+    assert entered.is_set()
+    assert (store.get(first.ord_no).goods_nm, store.get(second.ord_no).goods_nm) == ("first", "second")
+
+
+def test_a_sqlite_writer_queued_behind_this_process_gives_up_after_its_wait(store, monkeypatch):
+    order = make(store)
+    monkeypatch.setattr(engines, "SQLITE_WRITE_WAIT", 0.2)
+    holding, done = threading.Event(), threading.Event()
+
+    def holder():
+        with engines.writing(store.engine):
+            holding.set()
+            done.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):
+            store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+        assert time.monotonic() - started >= 0.15
+    finally:
+        done.set()
+        thread.join(5)
+    assert store.get(order.ord_no).status == S.CREATED
+    assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+
+
 def test_a_sqlite_write_gives_up_after_its_wait_and_changes_nothing(store, monkeypatch):
     order = make(store)
     monkeypatch.setattr(engines, "SQLITE_WRITE_WAIT", 0.2)

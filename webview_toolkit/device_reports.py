@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from .engines import snapshot_reads
+from .engines import snapshot_reads, writing
 from .tables import metadata
 from .useragent import ClientContext
 
@@ -102,7 +102,7 @@ def create_report(engine: Engine, user_agent: str, client: ClientContext, tester
     # PostgreSQL refuses NUL in text; no browser sends one, so dropping it loses nothing real.
     user_agent = user_agent.replace("\x00", "")
     report_id, token = secrets.token_hex(12), secrets.token_urlsafe(24)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if conn.execute(select(func.count()).select_from(device_reports)).scalar_one() >= MAX_REPORTS:
             raise ReportError("보고서가 너무 많습니다", field="report", status=429)
         conn.execute(insert(device_reports).values(
@@ -119,7 +119,7 @@ def record_result(engine: Engine, report_id: str, token: str, app_id: str, outco
         raise ReportError("app must be a registry app id", field="app")
     if not REPORT_ID_RE.match(report_id):
         raise ReportError("no such report", field="report", status=404)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         stored = conn.execute(select(device_reports.c.token_hash).where(device_reports.c.id == report_id)).scalar()
         if stored is None:
             raise ReportError("no such report", field="report", status=404)

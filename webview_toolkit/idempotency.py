@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .engines import writing
 from .tables import metadata
 
 if TYPE_CHECKING:  # tables.py imports this module to register its table: no import of the store at run time
@@ -69,7 +70,7 @@ def create_once(store: OrderStore, key: str, body_fingerprint: str, values: dict
     now = now or datetime.now(timezone.utc)
     status, body = respond(values["ord_no"])
     try:
-        with store.engine.begin() as conn:
+        with writing(store.engine) as conn:
             # An expired key is free again; deleting it first lets this insert take its place.
             conn.execute(delete(keys).where(keys.c.key == key, keys.c.created_at < now - KEY_TTL))
             conn.execute(insert(keys).values(key=key, fingerprint=body_fingerprint, status_code=status,

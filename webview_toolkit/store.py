@@ -22,7 +22,7 @@ from sqlalchemy.pool import Pool
 
 from .compiled_read import CompiledRead
 from .database import shown_url
-from .engines import make_engine, single_reads
+from .engines import make_engine, single_reads, writing
 from .lifecycle import OrderStatus, S, sources
 from .logs import log_order_event
 from .records import OUTCOME_FOR, Attempt, AttemptOutcome, Change, CheckoutOrder, Order, attempt_ord_no
@@ -106,7 +106,7 @@ class OrderStore:
             try:
                 # On SQLite the check and the creation hold the write lock from the start, as every
                 # write transaction does (engines.begin_immediate): a second worker waits for the first.
-                with self.engine.begin() as conn:
+                with writing(self.engine) as conn:
                     if migrations.is_empty(conn):
                         metadata.create_all(conn)
                         migrations.stamp_head(conn)
@@ -121,7 +121,7 @@ class OrderStore:
 
     def create(self, **values: Any) -> Order:
         """Insert a new order in `created`, with its first attempt."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return self.insert_order(conn, **values)
 
     def insert_order(self, conn: Connection, **values: Any) -> Order:
@@ -240,7 +240,7 @@ class OrderStore:
             allowed.append(tuple(sources_of))
         now = _now()
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 return [self._apply(conn, ord_no, change, sources_of, now) for change, sources_of in zip(changes, allowed)]
         except IntegrityError:
             bound = next((change.bind_tid for change in changes if change.bind_tid is not None), None)
@@ -316,7 +316,7 @@ class OrderStore:
     def claim_check(self, ord_no: str, interval: timedelta) -> bool:
         """Reserve the next inquiry for this order: True at most once per `interval`, whoever asks."""
         now = _now()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             result = conn.execute(update(orders).where(
                 orders.c.ord_no == ord_no,
                 (orders.c.next_check_at.is_(None)) | (orders.c.next_check_at <= now),
@@ -336,7 +336,7 @@ class OrderStore:
 
     def log(self, ord_no: str, kind: str, detail: dict | None = None) -> None:
         """Append an event without changing the order."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._write_event(conn, ord_no, kind, detail, _now())
 
     def events(self, ord_no: str) -> list[dict]:

@@ -23,6 +23,7 @@ import requests
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..engines import writing
 from ..store import OrderStore
 from . import receivers
 from .outbox import DEAD, DELIVERED, PENDING, RETRY_FOR, outbox
@@ -107,7 +108,7 @@ class Deliverer:
         # On SQLite the claim takes the write lock at BEGIN, as every write transaction does
         # (engines.begin_immediate): a read that later upgraded to a write failed at once with
         # "database is locked" when another worker claimed meanwhile.
-        with self.store.engine.begin() as conn:
+        with writing(self.store.engine) as conn:
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=outbox)
             for row in conn.execute(query).all():
@@ -125,7 +126,7 @@ class Deliverer:
             problem, status = self._post(row)
         attempts = row.attempts + 1
         mine = and_(outbox.c.id == row.id, outbox.c.leased_by == self.worker_id, outbox.c.status == PENDING)
-        with self.store.engine.begin() as conn:
+        with writing(self.store.engine) as conn:
             if problem is None:
                 values = {"status": DELIVERED, "delivered_at": now, "last_error": None}
             elif now >= _utc(row.give_up_at):
@@ -183,7 +184,7 @@ class Deliverer:
 def retry_dead(store: OrderStore, event_id: str, now: datetime | None = None) -> int:
     """Queue an event's dead deliveries again, with a fresh retry window; how many."""
     now = _utc(now or datetime.now(timezone.utc))
-    with store.engine.begin() as conn:
+    with writing(store.engine) as conn:
         return conn.execute(update(outbox).where(outbox.c.event_id == event_id, outbox.c.status == DEAD).values(
             status=PENDING, next_attempt_at=now, give_up_at=now + RETRY_FOR, lease_until=None,
             leased_by=None)).rowcount
