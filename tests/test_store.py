@@ -375,6 +375,43 @@ def test_writers_of_one_process_queue_on_sqlite_and_not_on_postgresql(any_store)
     assert (store.get(first.ord_no).goods_nm, store.get(second.ord_no).goods_nm) == ("first", "second")
 
 
+def test_a_child_forked_while_a_parent_writer_is_queued_first_can_write(store):
+    """The child's queue of writers is its own: the parent's writer, first in line at the fork, is not the child's."""
+    first, second = make(store), make(store)
+    waiting, release = threading.Event(), threading.Event()
+    holder = {}
+
+    def hold_in_checkout(*_args) -> None:
+        # The parent's writer is first in its queue and waits for a connection (no SQLite call running).
+        if threading.get_ident() == holder.get("ident"):
+            waiting.set()
+            release.wait(5)
+
+    event.listen(store.engine.pool, "checkout", hold_in_checkout)
+
+    def writer() -> None:
+        holder["ident"] = threading.get_ident()
+        store.transition(first.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="A" * 30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert waiting.wait(5)
+    pid = os.fork()
+    if pid == 0:  # the child: its own write, not behind a thread it does not have
+        engines.SQLITE_WRITE_WAIT = 2.0
+        try:
+            ok = store.transition(second.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="B" * 30) is not None
+        except Exception:
+            ok = False
+        store.dispose()
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    release.set()
+    thread.join(5)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.get(first.ord_no).status == store.get(second.ord_no).status == S.AUTHENTICATED
+
+
 def test_a_sqlite_writer_queued_behind_this_process_gives_up_after_its_wait(store, monkeypatch):
     order = make(store)
     monkeypatch.setattr(engines, "SQLITE_WRITE_WAIT", 0.2)

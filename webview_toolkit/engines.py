@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -83,6 +84,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 _WRITERS: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
 
 
+def _fresh_queues() -> None:
+    # A child forked while a thread of the parent's held its place in a queue (gunicorn --preload
+    # with the webhook thread running) would inherit that lock held, by a thread it does not have,
+    # and every write of the child would wait SQLITE_WRITE_WAIT and fail.
+    for engine in list(_WRITERS):
+        _WRITERS[engine] = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_queues)
+
+
 @contextlib.contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction, as `engine.begin()`; on SQLite after this process's other writers, one at a time.
@@ -90,9 +102,9 @@ def writing(engine: Engine) -> Iterator[Connection]:
     SQLite takes one writer at a time anyway. Threads of one process that all began at once (a
     burst of returnUrl posts under gthread) each took a pooled connection, opening those past the
     pool's five and closing them again afterwards, and handed the GIL to one another around every
-    SQLite call: in one process, 30 transitions begun at once took 69 to 119 ms of CPU, and the
-    same 30 queued here 30 to 38 ms, about what they take one after another (bench/). The wait
-    here is up to SQLITE_WRITE_WAIT, as the wait for another process's writer is after it.
+    SQLite call: measured by hand in one process, 30 transitions begun at once took 80 to 97 ms
+    of CPU, queued here 22 to 45 ms (one after another, 16 to 24). The wait here is up to
+    SQLITE_WRITE_WAIT, as the wait for another process's writer is after it.
     """
     lock = _WRITERS.get(engine)
     # PostgreSQL locks rows, not the database: queued, its writers were slower (83-95 checkouts/s
