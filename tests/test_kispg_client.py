@@ -324,7 +324,10 @@ def test_calls_at_once_reuse_their_connections(caplog):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowKispg)
+    class Listener(ThreadingHTTPServer):
+        request_queue_size = 64  # socketserver's 5 overflowed under 30 connects at once: resets, SYNs sent again
+
+    server = Listener(("127.0.0.1", 0), SlowKispg)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     session = session_for(base)
