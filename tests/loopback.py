@@ -58,5 +58,8 @@ def gunicorn(tmp_path, port: int, env: dict, workers: int, *extra: str):
             time.sleep(0.1)  # waiting for gunicorn's workers to boot, bounded by the deadline
         yield log
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # the test stopped it already
         server.wait(timeout=30)

@@ -7,7 +7,10 @@ approval delay waits on an event the test releases, so nothing here waits on a c
 from __future__ import annotations
 
 import os
+import runpy
+import signal
 import threading
+import time
 from urllib.parse import urljoin
 
 import flask
@@ -19,6 +22,7 @@ from werkzeug.serving import make_server
 from webview_toolkit.cli import main
 from webview_toolkit.kispg.sandbox import create_sandbox_app
 from webview_toolkit.kispg.testing import FormParser, parse_result_form
+from webview_toolkit.store import OrderStore
 from webview_toolkit.web.extensions import services
 
 from .loopback import free_port, gunicorn
@@ -91,15 +95,24 @@ def others_are_served_while_an_approval_waits(base: str, held: HeldApproval, hea
     assert order["status"] == "paid"
 
 
-def test_gunicorn_with_the_service_settings_serves_others_while_an_approval_waits(serving, tmp_path):
+def held_sandbox(serving) -> tuple[str, HeldApproval]:
+    """A sandbox on loopback whose approvals wait until released: its URL and the hold."""
     sandbox = create_sandbox_app({"KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY, "KISPG_SANDBOX_DELAY": "payment=3"})
     held = sandbox.extensions["kispg_sandbox"].sleep = HeldApproval()
-    sandbox_url = serving(sandbox)
+    return serving(sandbox), held
+
+
+def service_env(tmp_path, base: str, sandbox_url: str) -> dict:
+    return {**os.environ, "KISPG_ENV": "test", "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
+            "KISPG_BASE_URL": sandbox_url, "WEBVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite3'}",
+            "WEBVIEW_PUBLIC_URL": base, "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_API_TOKEN": "api-token"}
+
+
+def test_gunicorn_with_the_service_settings_serves_others_while_an_approval_waits(serving, tmp_path):
+    sandbox_url, held = held_sandbox(serving)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "KISPG_ENV": "test", "KISPG_MID": MID, "KISPG_MERCHANT_KEY": MERCHANT_KEY,
-           "KISPG_BASE_URL": sandbox_url, "WEBVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite3'}",
-           "WEBVIEW_PUBLIC_URL": base, "WEBVIEW_ADMIN_TOKEN": "admin-token", "WEBVIEW_API_TOKEN": "api-token"}
+    env = service_env(tmp_path, base, sandbox_url)
     # One worker: the waiting approval and the other shopper's pages share its process.
     with gunicorn(tmp_path, port, env, 1, "-c", "python:webview_toolkit.web.gunicorn_conf") as log:
         try:
@@ -108,6 +121,56 @@ def test_gunicorn_with_the_service_settings_serves_others_while_an_approval_wait
             raise AssertionError(f"{exc}\n{log.read_text(errors='replace')[-3000:]}") from None
     calls = [c for c in requests.get(f"{sandbox_url}/_calls", timeout=WAIT).json() if c["endpoint"] == "payment"]
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("read_timeout, grace", [(None, 62), ("10", 62), ("120", 502), ("not a number", 62)])
+def test_the_grace_on_a_stop_covers_the_longest_wait_on_kispg(monkeypatch, read_timeout, grace):
+    """gunicorn's own 30 s cut a returnUrl post's four KISPG calls short (4 × (3 + 10) s at the defaults)."""
+    monkeypatch.delenv("KISPG_TIMEOUT", raising=False)
+    if read_timeout is not None:
+        monkeypatch.setenv("KISPG_TIMEOUT", read_timeout)
+    settings = runpy.run_module("webview_toolkit.web.gunicorn_conf")  # as gunicorn's -c python: reads it
+    assert settings["graceful_timeout"] == grace and isinstance(settings["graceful_timeout"], int)  # gunicorn refuses a float
+
+
+def test_a_stop_lets_the_approval_a_worker_holds_finish(serving, tmp_path):
+    """SIGTERM while an approval waits at KISPG: the worker stops taking connections, answers it, then exits."""
+    sandbox_url, held = held_sandbox(serving)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    pid_file = tmp_path / "gunicorn.pid"
+    with gunicorn(tmp_path, port, service_env(tmp_path, base, sandbox_url), 1,
+                  "-c", "python:webview_toolkit.web.gunicorn_conf", "--pid", str(pid_file)) as log:
+        ord_no, return_url, fields = ready_to_pay(base, {"Authorization": "Bearer api-token"})
+        answers = []
+        paying = threading.Thread(target=lambda: answers.append(
+            requests.post(return_url, data=fields, allow_redirects=False, timeout=WAIT * 2)))
+        paying.start()
+        try:
+            assert held.waiting.wait(WAIT), "the approval never reached the sandbox"
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            deadline = time.monotonic() + WAIT
+            while answers_new_requests(base):  # until the worker, told to stop, takes no new request
+                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            assert paying.is_alive() and not answers, "the approval was answered before it was released"
+        finally:
+            held.release.set()
+            paying.join()
+    assert answers and answers[0].status_code == 303, log.read_text(errors="replace")[-3000:]
+    store = OrderStore(f"sqlite:///{tmp_path / 'orders.sqlite3'}")
+    try:
+        assert store.get(ord_no).status == "paid"
+    finally:
+        store.dispose()
+
+
+def answers_new_requests(base: str) -> bool:
+    """Whether a new request is answered within a second (a stopping gunicorn worker leaves it unaccepted)."""
+    try:
+        requests.get(f"{base}/healthz", timeout=1)
+    except requests.RequestException:
+        return False
+    return True
 
 
 def test_serve_serves_others_while_an_approval_waits(serving, tmp_path, monkeypatch):

@@ -79,6 +79,7 @@ SANDBOX_MID = "sandbox00m"
 # Bearer tokens shorter than this are refused at start-up: a guessable token is no protection.
 MIN_TOKEN_LENGTH = 8
 MAX_TIMEOUT = 300.0  # seconds; past that a shopper has long given up on the page
+KISPG_CALLS_PER_REQUEST = 4  # the most one returnUrl post makes (longest_kispg_wait says which)
 MAX_RECONCILE_AFTER = 86400.0  # one day: an approval is never in flight longer
 MAX_ORDER_TTL = 7 * 86400
 LOG_FORMATS = ("text", "json")
@@ -94,6 +95,24 @@ class ConfigError(Exception):
 def from_environment(environ: Mapping[str, str]) -> dict:
     """The settings given in the environment (empty values count as unset)."""
     return {key: environ[key] for key in ENV_KEYS if environ.get(key)}
+
+
+def longest_kispg_wait(environ: Mapping[str, str]) -> float:
+    """Seconds one request may wait on KISPG under these settings, at most.
+
+    The most calls one request makes is a returnUrl post's (payments.py): the approval; when it
+    is declined, the inquiry by ordNo before the attempt ends; when that cannot say, the check
+    that asks by tid and then by ordNo. Four calls, each up to the connect and read timeouts.
+    A KISPG_TIMEOUT that start-up would refuse counts as the default here (start-up says what
+    is wrong with it).
+    """
+    try:
+        read = float(environ.get("KISPG_TIMEOUT") or DEFAULTS["KISPG_TIMEOUT"])
+    except ValueError:
+        read = DEFAULTS["KISPG_TIMEOUT"]
+    if not (math.isfinite(read) and 0 < read <= MAX_TIMEOUT):
+        read = DEFAULTS["KISPG_TIMEOUT"]
+    return KISPG_CALLS_PER_REQUEST * (DEFAULTS["KISPG_CONNECT_TIMEOUT"] + read)
 
 
 def instance_path(environ: Mapping[str, str], explicit: str | None = None) -> str:
