@@ -1,4 +1,5 @@
 """Tests for the order store: conditional transitions decide who may act."""
+import ast
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -6,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dataclasses
 import os
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, select
@@ -435,6 +437,41 @@ def test_a_sqlite_writer_queued_behind_this_process_gives_up_after_its_wait(stor
         thread.join(5)
     assert store.get(order.ord_no).status == S.CREATED
     assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
+
+
+# Where the package may open a transaction or a connection other than through engines' doors.
+OWN_TRANSACTIONS = {"begin": {"engines.py", "migrations/__init__.py"}, "raw_connection": {"compiled_read.py"}}
+READ_DOORS = {"reads", "single_reads", "snapshot_reads"}
+
+
+def database_doors(source: str) -> list[tuple[int, str]]:
+    """(line, call) for each `.begin()`, `.raw_connection()` or `.connect()` in `source`, `.connect()` only on
+    an engine that is not one of engines' read engines (`store.reads`, `single_reads(…)`, `snapshot_reads(…)`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args):
+            continue
+        name, receiver = node.func.attr, node.func.value
+        if name == "connect":
+            door = receiver.func if isinstance(receiver, ast.Call) else receiver
+            if (getattr(door, "attr", None) or getattr(door, "id", None)) in READ_DOORS:
+                continue
+        elif name not in OWN_TRANSACTIONS:
+            continue
+        found.append((node.lineno, name))
+    return found
+
+
+def test_the_package_writes_only_through_engines_writing():
+    """engines.writing queues SQLite's writers: a transaction begun anywhere else would skip the queue."""
+    package = Path(engines.__file__).parent
+    strays = [f"{path.relative_to(package)}:{line} .{name}()"
+              for path in sorted(package.rglob("*.py"))
+              for line, name in database_doors(path.read_text())
+              if str(path.relative_to(package)) not in OWN_TRANSACTIONS.get(name, ())]
+    assert strays == []
+    assert database_doors("engine.begin()\nengine.connect()\nstore.reads.connect()\n"
+                          "snapshot_reads(e).connect()\nsocket.connect(address)\n") == [(1, "begin"), (2, "connect")]
 
 
 def test_a_sqlite_write_gives_up_after_its_wait_and_changes_nothing(store, monkeypatch):

@@ -104,7 +104,9 @@ def writing(engine: Engine) -> Iterator[Connection]:
     pool's five and closing them again afterwards, and handed the GIL to one another around every
     SQLite call: measured by hand in one process, 30 transitions begun at once took 80 to 97 ms
     of CPU, queued here 22 to 45 ms (one after another, 16 to 24). The wait here is up to
-    SQLITE_WRITE_WAIT, as the wait for another process's writer is after it.
+    SQLITE_WRITE_WAIT, as the wait for another process's writer is after it. Every write of the
+    package comes here: a transaction begun anywhere else would skip the queue (a test reads
+    the package's source for any).
     """
     # PostgreSQL locks rows, not the database: queued, its writers were slower (83-95 checkouts/s
     # against 93-123 in the same runs). An engine not made here has no queue either.
