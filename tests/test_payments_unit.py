@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webview_toolkit import lifecycle
+from webview_toolkit import config, lifecycle
 from webview_toolkit.kispg.signing import KST
 from webview_toolkit.payments import CancelRefused, ReturnForbidden, ReturnRejected, UnknownOrder
 
@@ -80,6 +80,17 @@ def test_an_ended_attempt_whose_inquiry_fails_waits_for_kispg(shop):
     assert shop.store.get(ord_no).attempt_no == 1
     assert shop.payments.reconcile(ord_no).status == "failed"  # KISPG answers: nothing held, next attempt open
     assert shop.store.get(ord_no).attempt_no == 2
+
+
+def test_the_longest_return_makes_the_kispg_calls_a_stop_waits_for(shop):
+    """A declined approval whose inquiry cannot say, then the check by tid and by ordNo: the most KISPG
+    calls one returnUrl post makes, which gunicorn_conf's grace on a stop counts (config.longest_kispg_wait)."""
+    ord_no = shop.order()
+    shop.kispg.arm("approve", "decline")
+    shop.kispg.arm("inquire", "timeout")
+    assert shop.post(ord_no, shop.form(ord_no)).order.status == "failed"
+    assert [op for op, _ in shop.kispg.calls] == ["approve", "inquire", "inquire", "inquire"]
+    assert len(shop.kispg.calls) == config.KISPG_CALLS_PER_REQUEST
 
 
 def test_an_already_processed_answer_is_settled_by_inquiry(shop):
