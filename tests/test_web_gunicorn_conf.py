@@ -11,6 +11,8 @@ import runpy
 import signal
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 from urllib.parse import urljoin
 
 import flask
@@ -72,24 +74,34 @@ def ready_to_pay(base: str, headers: dict) -> tuple[str, str, dict]:
     return ord_no, return_url, fields
 
 
+@contextmanager
+def paying(return_url: str, fields: dict, held: HeldApproval) -> Iterator[list]:
+    """Post the result to returnUrl in a thread; the block runs while its approval waits at the sandbox.
+
+    Yields the list its answer is put in, empty until the block has released the approval.
+    """
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(
+        requests.post(return_url, data=fields, allow_redirects=False, timeout=WAIT * 2)))
+    thread.start()
+    try:
+        assert held.waiting.wait(WAIT), "the approval never reached the sandbox"
+        yield answers
+        assert thread.is_alive() and not answers, "the approval was answered before it was released"
+    finally:
+        held.release.set()
+        thread.join()
+
+
 def others_are_served_while_an_approval_waits(base: str, held: HeldApproval, headers: dict) -> None:
     """One shopper's approval waits at KISPG; another shopper orders and loads both pages meanwhile."""
     ord_no, return_url, fields = ready_to_pay(base, headers)
-    answers = []
-    paying = threading.Thread(target=lambda: answers.append(
-        requests.post(return_url, data=fields, allow_redirects=False, timeout=WAIT * 2)))
-    paying.start()
-    try:
-        assert held.waiting.wait(WAIT), "the approval never reached the sandbox"
+    with paying(return_url, fields, held) as answers:
         other = requests.post(f"{base}/api/orders", json=ORDER, headers=headers, timeout=WAIT).json()["ordNo"]
         checkout = requests.get(f"{base}/checkout/{other}", headers={"User-Agent": UA["kakaotalk_ios"]}, timeout=WAIT)
         result = requests.get(f"{base}/orders/{other}", timeout=WAIT)
         assert checkout.status_code == 200 and "kispg-auth" in checkout.text
         assert result.status_code == 200
-        assert paying.is_alive() and not answers, "served while the approval was still waiting"
-    finally:
-        held.release.set()
-        paying.join()
     assert answers[0].status_code == 303
     order = requests.get(f"{base}/api/orders/{ord_no}", headers=headers, timeout=WAIT).json()
     assert order["status"] == "paid"
@@ -142,20 +154,11 @@ def test_a_stop_lets_the_approval_a_worker_holds_finish(serving, tmp_path):
     with gunicorn(tmp_path, port, service_env(tmp_path, base, sandbox_url), 1,
                   "-c", "python:webview_toolkit.web.gunicorn_conf", "--pid", str(pid_file)) as log:
         ord_no, return_url, fields = ready_to_pay(base, {"Authorization": "Bearer api-token"})
-        answers = []
-        paying = threading.Thread(target=lambda: answers.append(
-            requests.post(return_url, data=fields, allow_redirects=False, timeout=WAIT * 2)))
-        paying.start()
-        try:
-            assert held.waiting.wait(WAIT), "the approval never reached the sandbox"
+        with paying(return_url, fields, held) as answers:
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
             deadline = time.monotonic() + WAIT
             while answers_new_requests(base):  # until the worker, told to stop, takes no new request
                 assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            assert paying.is_alive() and not answers, "the approval was answered before it was released"
-        finally:
-            held.release.set()
-            paying.join()
     assert answers and answers[0].status_code == 303, log.read_text(errors="replace")[-3000:]
     store = OrderStore(f"sqlite:///{tmp_path / 'orders.sqlite3'}")
     try:
