@@ -79,6 +79,7 @@ SANDBOX_MID = "sandbox00m"
 # Bearer tokens shorter than this are refused at start-up: a guessable token is no protection.
 MIN_TOKEN_LENGTH = 8
 MAX_TIMEOUT = 300.0  # seconds; past that a shopper has long given up on the page
+TIMEOUT_RANGE = (1e-3, MAX_TIMEOUT)  # the KISPG_TIMEOUT start-up takes
 KISPG_CALLS_PER_REQUEST = 4  # the most one returnUrl post makes (longest_kispg_wait says which)
 MAX_RECONCILE_AFTER = 86400.0  # one day: an approval is never in flight longer
 MAX_ORDER_TTL = 7 * 86400
@@ -106,12 +107,9 @@ def longest_kispg_wait(environ: Mapping[str, str]) -> float:
     A KISPG_TIMEOUT that start-up would refuse counts as the default here (start-up says what
     is wrong with it).
     """
-    try:
-        read = float(environ.get("KISPG_TIMEOUT") or DEFAULTS["KISPG_TIMEOUT"])
-    except ValueError:
-        read = DEFAULTS["KISPG_TIMEOUT"]
-    if not (math.isfinite(read) and 0 < read <= MAX_TIMEOUT):
-        read = DEFAULTS["KISPG_TIMEOUT"]
+    settings, problems = {"KISPG_TIMEOUT": environ.get("KISPG_TIMEOUT") or DEFAULTS["KISPG_TIMEOUT"]}, []
+    _number(settings, "KISPG_TIMEOUT", *TIMEOUT_RANGE, problems, "")
+    read = DEFAULTS["KISPG_TIMEOUT"] if problems else settings["KISPG_TIMEOUT"]
     return KISPG_CALLS_PER_REQUEST * (DEFAULTS["KISPG_CONNECT_TIMEOUT"] + read)
 
 
@@ -164,7 +162,7 @@ def resolve(config: dict, instance_path: str) -> None:
     env = config["KISPG_ENV"]
     if env not in ENVIRONMENTS:
         problems.append(f"KISPG_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    _number(config, "KISPG_TIMEOUT", 1e-3, MAX_TIMEOUT, problems, "a positive number of seconds")
+    _number(config, "KISPG_TIMEOUT", *TIMEOUT_RANGE, problems, "a positive number of seconds")
     if config.get("KISPG_RECONCILE_AFTER") is None and isinstance(config["KISPG_TIMEOUT"], float):
         # Past twice the read timeout (and a margin) a lost request is no longer being processed.
         config["KISPG_RECONCILE_AFTER"] = config["KISPG_TIMEOUT"] * 2 + 5
