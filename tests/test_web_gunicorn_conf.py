@@ -151,7 +151,8 @@ def test_a_stop_lets_the_approval_a_worker_holds_finish(serving, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     pid_file = tmp_path / "gunicorn.pid"
-    with gunicorn(tmp_path, port, service_env(tmp_path, base, sandbox_url), 1,
+    env = service_env(tmp_path, base, sandbox_url)
+    with gunicorn(tmp_path, port, env, 1,
                   "-c", "python:webview_toolkit.web.gunicorn_conf", "--pid", str(pid_file)) as log:
         ord_no, return_url, fields = ready_to_pay(base, {"Authorization": "Bearer api-token"})
         with paying(return_url, fields, held) as answers:
@@ -160,7 +161,7 @@ def test_a_stop_lets_the_approval_a_worker_holds_finish(serving, tmp_path):
             while answers_new_requests(base):  # until the worker, told to stop, takes no new request
                 assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
     assert answers and answers[0].status_code == 303, log.read_text(errors="replace")[-3000:]
-    store = OrderStore(f"sqlite:///{tmp_path / 'orders.sqlite3'}")
+    store = OrderStore(env["WEBVIEW_DATABASE_URL"])  # the stopped service's database
     try:
         assert store.get(ord_no).status == "paid"
     finally:
