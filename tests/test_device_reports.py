@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from webview_toolkit import device_reports as reports
-from webview_toolkit import engines
 from webview_toolkit import migrations
 from webview_toolkit.store import OrderStore
 from webview_toolkit.useragent import classify
 
 from .service_helpers import UA
+from .sqlite_helpers import another_writer_holding
 
 APPS = frozenset({"isp", "kbpay"})
 
@@ -28,15 +28,10 @@ def test_listing_reports_waits_for_no_writer(engine):
     """The list is a read: while another writer holds SQLite's lock it answers at once, it does not queue."""
     ua = UA["kakaotalk_ios"]
     report_id, _ = reports.create_report(engine, ua, classify(ua), None)
-    held = engine.raw_connection()
-    engines.begin_immediate(held.driver_connection)
-    try:
+    with another_writer_holding(engine):
         started = time.monotonic()
         assert [report.id for report in reports.list_reports(engine)] == [report_id]
         assert time.monotonic() - started < 1.0
-    finally:
-        held.driver_connection.rollback()
-        held.close()
 
 
 def test_a_report_keeps_the_device_and_the_latest_outcome_per_app(engine):

@@ -1,5 +1,4 @@
 """Tests for the schema versions: migrations build exactly the tables the code uses, and upgrades keep data."""
-import sqlite3
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from webview_toolkit.engines import make_engine
 from webview_toolkit.store import OrderStore
 
 from .migration_helpers import disposing, released_order, released_schema, schema_differences
+from .sqlite_helpers import another_writer_holding
 
 pytestmark = pytest.mark.postgres
 
@@ -82,17 +82,11 @@ def test_db_upgrade_and_status_from_the_command_line(tmp_path):
 
 def test_db_status_reads_beside_a_writer_holding_the_sqlite_lock(tmp_path):
     url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
-    OrderStore(url).dispose()
-    writer = sqlite3.connect(tmp_path / "shop.sqlite3", isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # a running service's write in progress
-    try:
+    with disposing(OrderStore(url)) as store, another_writer_holding(store.engine):
         started = time.monotonic()
         status = CliRunner().invoke(main, ["db", "status"], env={"WEBVIEW_DATABASE_URL": url, "KISPG_ENV": "sandbox"})
         assert status.exit_code == 0 and f"at {migrations.head()}" in status.output
         assert time.monotonic() - started < 5.0  # it took no lock of its own to wait for
-    finally:
-        writer.rollback()
-        writer.close()
 
 
 def test_a_database_newer_than_the_code_is_refused(tmp_path):

@@ -20,6 +20,8 @@ from webview_toolkit.records import CheckoutOrder
 from webview_toolkit.store import OrderStore, TidInUse, UndeclaredTransition, new_ord_no
 from webview_toolkit.tables import orders
 
+from .sqlite_helpers import another_writer_holding
+
 pytestmark = pytest.mark.postgres
 
 
@@ -477,13 +479,8 @@ def test_the_package_writes_only_through_engines_writing():
 def test_a_sqlite_write_gives_up_after_its_wait_and_changes_nothing(store, monkeypatch):
     order = make(store)
     monkeypatch.setattr(engines, "SQLITE_WRITE_WAIT", 0.2)
-    held = store.engine.raw_connection()
-    engines.begin_immediate(held.driver_connection)
-    try:
+    with another_writer_holding(store.engine):
         with pytest.raises(OperationalError, match="locked"):
             store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
-    finally:
-        held.driver_connection.rollback()
-        held.close()
     assert store.get(order.ord_no).status == S.CREATED
     assert store.transition(order.ord_no, S.AUTHENTICATED, "authenticated", bind_tid="T" * 30)
