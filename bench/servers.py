@@ -111,18 +111,19 @@ def tree_cpu_seconds(root: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def machine() -> str:
+def machine(speed_us: float | None = None) -> str:
     """nproc, CPU model, Python version, load average and the machine's speed now, for the figures' caption.
 
     The speed is bare_app's request called in this process (`reference_us`), sampled once: it
     says what class of machine ran the figures. On this project's virtual machine it moved
     between about 45 and 80 µs within minutes, and the same code gave 90 to 164 checkouts/s.
+    `speed_us`: that figure, when the caller has just measured it (bench/profile_checkout.py).
     """
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown CPU")
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return (f"nproc {len(os.sched_getaffinity(0))} ({model}), Python {sys.version.split()[0]}, load average before the "
-            f"run {load}, a bare Flask request in-process {reference_us():.1f} µs (the machine's speed now)")
+            f"run {load}, a bare Flask request in-process {reference_us() if speed_us is None else speed_us:.1f} µs (the machine's speed now)")
 
 
 def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
