@@ -6,6 +6,9 @@ loopback; wrk GETs /checkout/<ordNo> over a rotation of created orders as KakaoT
 and /bare/<ordNo> on the bare app. Target: the checkout page at >= 80% of the bare rate (issue 18).
 Beside the rates it prints the CPU the workers spent per request (from /proc): on a machine
 shared with other jobs the rates swing, and that figure says where the difference comes from.
+Two rungs between them, served the same way by this app with two bench-only routes
+(service_rungs.py), say which part of the page the ratio goes to: a route that returns the bare
+page (this app's hooks) and one that first reads the order as the checkout does.
 """
 from __future__ import annotations
 
@@ -28,6 +31,9 @@ LUA = Path(__file__).resolve().parent / "rotate_paths.lua"
 TARGET = 0.80
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 TICKS = os.sysconf("SC_CLK_TCK")
+# The rungs of service_rungs.py: this app's hooks around the bare page, then with the page's read too.
+RUNG_HOOKS = "rung: bare page in this app"
+RUNG_READ = "rung: + the order's read"
 
 
 def worker_cpu_seconds(master_pid: int) -> float:
@@ -73,25 +79,28 @@ def main() -> None:
         sys.exit("wrk is not installed (scripts/bench installs it: apt-get install wrk)")
     print(machine())
     work = Path(tempfile.mkdtemp(prefix="bench-checkout-"))
-    service_port, bare_port = free_port(), free_port()
-    service, bare = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{bare_port}"
-    env = {"KISPG_ENV": "sandbox", "KISPG_MID": BENCH_MID, "KISPG_MERCHANT_KEY": secrets.token_urlsafe(48),
-           "WEBVIEW_DATABASE_URL": f"sqlite:///{work / 'orders.sqlite3'}", "WEBVIEW_PUBLIC_URL": service}
+    service_port, bare_port, rungs_port = free_port(), free_port(), free_port()
+    service, bare, rungs = (f"http://127.0.0.1:{port}" for port in (service_port, bare_port, rungs_port))
+    env = {"KISPG_ENV": "sandbox", "KISPG_MID": BENCH_MID, "KISPG_MERCHANT_KEY": secrets.token_urlsafe(48)}
     try:
-        with running(gunicorn("webview_toolkit.web:create_app()", service_port), env, f"{service}/healthz",
-                     work / "service.log") as service_process, \
+        with running(gunicorn("webview_toolkit.web:create_app()", service_port),
+                     {**env, "WEBVIEW_DATABASE_URL": f"sqlite:///{work / 'orders.sqlite3'}", "WEBVIEW_PUBLIC_URL": service},
+                     f"{service}/healthz", work / "service.log") as service_process, \
              running(gunicorn("bench.bare_app:create_app()", bare_port), {}, f"{bare}/bare/x",
-                     work / "bare.log") as bare_process:
-            ord_nos = [requests.post(f"{service}/api/orders", json=BENCH_ORDER, timeout=10).json()["ordNo"]
-                       for _ in range(args.orders)]
-            checkout_paths, bare_paths = work / "checkout.txt", work / "bare.txt"
-            checkout_paths.write_text("".join(f"/checkout/{o}\n" for o in ord_nos))
-            bare_paths.write_text("".join(f"/bare/{o}\n" for o in ord_nos))
+                     work / "bare.log") as bare_process, \
+             running(gunicorn("bench.service_rungs:create_app()", rungs_port),
+                     {**env, "WEBVIEW_DATABASE_URL": f"sqlite:///{work / 'rungs.sqlite3'}", "WEBVIEW_PUBLIC_URL": rungs},
+                     f"{rungs}/healthz", work / "rungs.log") as rungs_process:
+            ord_nos = create_orders(service, args.orders)
             page = requests.get(f"{service}/checkout/{ord_nos[0]}", headers={"User-Agent": KAKAOTALK_IOS}, timeout=10)
             if page.status_code != 200 or 'id="kispg-auth"' not in page.text:
                 sys.exit(f"the checkout page is not what wrk would measure: HTTP {page.status_code}")
-            targets = {"bare Flask endpoint": (bare, bare_paths, bare_process.pid),
-                       "checkout page": (service, checkout_paths, service_process.pid)}
+            rung_orders = create_orders(rungs, args.orders)
+            targets = {"bare Flask endpoint": (bare, rotation(work / "bare.txt", "/bare/", ord_nos), bare_process.pid),
+                       RUNG_HOOKS: (rungs, rotation(work / "hooks.txt", "/rung/bare/", rung_orders), rungs_process.pid),
+                       RUNG_READ: (rungs, rotation(work / "read.txt", "/rung/read/", rung_orders), rungs_process.pid),
+                       "checkout page": (service, rotation(work / "checkout.txt", "/checkout/", ord_nos),
+                                         service_process.pid)}
             for base, paths, pid in targets.values():
                 wrk(base, paths, 2, args.connections, args.threads, pid)  # warm-up: imports, caches, pools
             # Rounds alternate which endpoint goes first (ABBA...), so a drift in this shared
@@ -106,16 +115,35 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"gunicorn --workers 2 (sync), wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
           f"{args.orders} orders rotated, {args.rounds} alternating rounds (medians)")
-    print(f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'worker CPU µs/req':>19}")
+    print(f"{'endpoint':<32}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'worker CPU µs/req':>19}"
+          f"{'/ bare':>8}")
+    bare_runs = runs["bare Flask endpoint"]
     for name, results in runs.items():
         med = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99", "cpu_us")}
         errors = sum(r["errors"] for r in results)
-        print(f"{name:<22}{med['rps']:>12.1f}{med['p50']:>10.2f}{med['p99']:>10.2f}{errors:>8}{med['cpu_us']:>19.0f}")
-    ratios = [c["rps"] / b["rps"] for b, c in zip(runs["bare Flask endpoint"], runs["checkout page"])]
+        ratio = statistics.median(r["rps"] / b["rps"] for b, r in zip(bare_runs, results))
+        print(f"{name:<32}{med['rps']:>12.1f}{med['p50']:>10.2f}{med['p99']:>10.2f}{errors:>8}{med['cpu_us']:>19.0f}"
+              f"{ratio:>8.2f}")
+    ratios = [c["rps"] / b["rps"] for b, c in zip(bare_runs, runs["checkout page"])]
     ratio = statistics.median(ratios)
     verdict = "MEETS" if ratio >= TARGET else "MISSES"
     print(f"checkout / bare per round: {', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"checkout / bare = {ratio:.2f}, median of {len(ratios)} rounds: {verdict} the {TARGET:.2f} target")
+    cpu = {name: statistics.median(r["cpu_us"] for r in results) for name, results in runs.items()}
+    print(f"the page's worker CPU over the bare endpoint's, by rung: this app's hooks "
+          f"{cpu[RUNG_HOOKS] - cpu['bare Flask endpoint']:.0f} µs, the order's read {cpu[RUNG_READ] - cpu[RUNG_HOOKS]:.0f} µs, "
+          f"the rest of the page {cpu['checkout page'] - cpu[RUNG_READ]:.0f} µs")
+
+
+def create_orders(base: str, count: int) -> list[str]:
+    """Create `count` bench orders through the service's API; their ordNos."""
+    return [requests.post(f"{base}/api/orders", json=BENCH_ORDER, timeout=10).json()["ordNo"] for _ in range(count)]
+
+
+def rotation(path: Path, prefix: str, ord_nos: list[str]) -> Path:
+    """Write rotate_paths.lua's file: one path per order."""
+    path.write_text("".join(f"{prefix}{o}\n" for o in ord_nos))
+    return path
 
 
 if __name__ == "__main__":

@@ -65,9 +65,13 @@ SERVICE_CONF = "python:webview_toolkit.web.gunicorn_conf"
 
 
 def gunicorn(app_spec: str, port: int, *, workers: int = 2, threads: int = 1, conf: str | None = None) -> list[str]:
-    """The gunicorn command line for an app factory on 127.0.0.1:port (with a config module, if given)."""
+    """The gunicorn command line for an app factory on 127.0.0.1:port (with a config module, if given).
+
+    The project's root and bench/ are on the workers' path, as for the bench scripts themselves.
+    """
     command = [str(VENV_BIN / "gunicorn")] + (["-c", conf] if conf else []) + [
-        "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT), "--log-level", "warning"]
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
+        "--log-level", "warning"]
     if threads > 1:
         command += ["--threads", str(threads)]
     return command + [app_spec]
