@@ -126,8 +126,9 @@ def machine(speed_us: float | None = None) -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown CPU")
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    speed = reference_us() if speed_us is None else speed_us
     return (f"nproc {len(os.sched_getaffinity(0))} ({model}), Python {sys.version.split()[0]}, load average before the "
-            f"run {load}, a bare Flask request in-process {reference_us() if speed_us is None else speed_us:.1f} µs (the machine's speed now)")
+            f"run {load}, a bare Flask request in-process {speed:.1f} µs (the machine's speed now)")
 
 
 def per_request_us(app, environ: dict, requests: int, rounds: int = 3) -> float:
